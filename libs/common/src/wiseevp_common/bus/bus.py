@@ -1,0 +1,98 @@
+"""The :class:`Bus` a service holds: one broker connection, its consumers, RPC and publishing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faststream.rabbit import RabbitBroker
+from pydantic import BaseModel
+
+from ..metrics import BusMetrics
+from ..settings import ServiceSettings
+from ..topology import MqttTopic, QueueSpec, RpcEndpoint
+from . import rpc
+from .broker import create_broker
+from .consumer import Consumer
+from .declare import declare_dead_letter, declare_queue
+from .delivery import Handler
+from .iop import IopHandler, iop_handler
+from .publish import publish_iop
+
+M = TypeVar("M", bound=BaseModel)
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
+
+
+class Bus:
+    """Register consumers and RPC servers before :meth:`start`; publish and call after it."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        broker: RabbitBroker | None = None,
+        metrics: BusMetrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker if broker is not None else create_broker(settings)
+        self.metrics = metrics
+        self._specs: list[QueueSpec] = []
+        self._started = False
+
+    def consume(self, spec: QueueSpec, handler: Handler) -> None:
+        """Deliver every message of ``spec``'s queue to ``handler`` (ack after it returns)."""
+        self._specs.append(spec)
+        Consumer(
+            self.broker,
+            spec,
+            handler,
+            service=self.settings.service_name,
+            max_attempts=self.settings.amqp_max_delivery_attempts,
+            metrics=self.metrics,
+        )
+
+    def consume_iop(
+        self, spec: QueueSpec, topics: tuple[MqttTopic[Any], ...], handler: IopHandler
+    ) -> None:
+        """Like :meth:`consume`, with IOP topic matching and payload validation at the edge."""
+        self.consume(spec, iop_handler(topics, handler))
+
+    def serve(
+        self, endpoint: RpcEndpoint[Req, Resp], handler: Callable[[Req], Awaitable[Resp]]
+    ) -> None:
+        rpc.serve(
+            self.broker,
+            endpoint,
+            handler,
+            service=self.settings.service_name,
+            max_attempts=self.settings.amqp_max_delivery_attempts,
+        )
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        await declare_dead_letter(self.broker)
+        for spec in self._specs:
+            await declare_queue(self.broker, spec, self.settings.amqp_max_delivery_attempts)
+        await self.broker.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop consuming, wait for in-flight handlers, close the connection."""
+        if self._started:
+            self._started = False
+        await self.broker.stop()
+
+    async def healthy(self) -> bool:
+        """True while started and the broker connection answers."""
+        return self._started and await self.broker.ping(timeout=2.0)
+
+    async def publish_iop(self, topic: MqttTopic[M], payload: M, **params: str) -> None:
+        await publish_iop(self.broker, topic, payload, **params)
+        if self.metrics is not None:
+            self.metrics.published.labels("amq.topic").inc()
+
+    async def call(
+        self, endpoint: RpcEndpoint[Req, Resp], request: Req, *, timeout: float = 10.0
+    ) -> Resp:
+        return await rpc.call(self.broker, endpoint, request, timeout=timeout)

@@ -1,0 +1,17 @@
+"""Field types shared by message contracts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, PlainSerializer
+
+
+def format_iso_ms(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as the design's payloads: 2018-01-01T00:00:00.000Z."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+IsoTimestamp = Annotated[AwareDatetime, PlainSerializer(format_iso_ms, return_type=str)]
+"""A timezone-aware instant; naive timestamps are rejected, output is UTC with ms and Z."""

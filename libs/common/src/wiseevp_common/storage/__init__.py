@@ -1,0 +1,1 @@
+"""PostgreSQL through asyncpg: connection pools, versioned migrations, bulk COPY."""

@@ -1,0 +1,30 @@
+"""Wires the EV wrapper: source → IOP publisher (MQTT, one connection per EV)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+from wiseevp_common.clock import clock_from_settings
+from wiseevp_common.runner import Service
+
+from .metrics import WrapperMetrics
+from .publisher import IopPublisher
+from .settings import EvWrapperSettings
+from .sources.factory import make_source
+
+
+async def build(settings: EvWrapperSettings) -> Service:
+    registry = CollectorRegistry()
+    clock = clock_from_settings(settings)
+    publisher = IopPublisher(settings, clock, WrapperMetrics(registry))
+    source = make_source(settings, clock)
+
+    async def run_source() -> None:
+        await source.run(publisher)
+
+    return Service(
+        settings=settings,
+        registry=registry,
+        loops=[publisher.run, run_source],
+        routes=list(getattr(source, "routes", [])),
+        health_checks={"publisher": publisher.healthy},
+    )

@@ -1,0 +1,42 @@
+"""EV wrapper settings (``WISEEVP_*``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from wiseevp_common.settings import ServiceSettings
+
+
+class EvWrapperSettings(ServiceSettings):
+    source: Literal["simulated", "obd", "postgres", "http"] = "simulated"
+    """Where EV data comes from: a simulated fleet, OBD devices over TCP (Terni), an operator's
+    car table over LISTEN/NOTIFY (Ghent), or an HTTP endpoint a phone app posts to (Crevillent)."""
+
+    organisation: str = Field(default="SIM", pattern=r"^[A-Za-z0-9_]{1,32}$")
+    """Organisation part of the EV ids this wrapper publishes (``ORG-NNNNN``)."""
+
+    fleet_size: int = Field(default=5, ge=1, le=10000)
+    fleet_seed: int = 1
+    fleet_centre_lon: float = Field(default=12.6467, ge=-180, le=180, description="Terni")
+    fleet_centre_lat: float = Field(default=42.5636, ge=-90, le=90)
+    status_interval_s: float = Field(default=60.0, gt=0, description="Simulated seconds between statuses")
+    stale_after_s: float = Field(
+        default=900.0, gt=0, description="Publish nocomm when a source is silent this long (clock s)"
+    )
+    public_grid_deg: float = Field(
+        default=0.01, gt=0, le=1, description="Grid the public message rounds coordinates to"
+    )
+    mqtt_max_inflight: int = Field(default=100, ge=1, le=65535)
+    mqtt_buffer: int = Field(default=100_000, ge=1, description="Messages kept per EV while offline")
+
+    obd_listen_host: str = "127.0.0.1"
+    obd_listen_port: int = Field(default=5005, ge=0, le=65535)
+    obd_poll_interval_s: float = Field(default=5.0, gt=0)
+
+    source_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/wiseevp"
+    source_postgres_table: str = Field(default="fleet.cars", pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+    source_postgres_channel: str = Field(default="car_status", pattern=r"^[a-z_][a-z0-9_]*$")
+
+    ingest_token: str = ""
+    """Bearer token the phone app must send to the HTTP ingestion endpoint (empty: no auth)."""
