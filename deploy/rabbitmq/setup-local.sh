@@ -73,4 +73,10 @@ if ! mqtt_listening; then
   rabbitmq-diagnostics -q listeners || true
   exit 1
 fi
-log "RabbitMQ ready: AMQP 5672, MQTT $MQTT_PORT, management 15672"
+# A vhost of its own for the test suite, so tests never touch a running demo's queues.
+# MQTT clients reach it with the user name "wiseevp_test:guest".
+for vhost in / wiseevp_test; do
+  rabbitmqctl -q list_vhosts | grep -qx "$vhost" || rabbitmqctl -q add_vhost "$vhost" >/dev/null
+  rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+done
+log "RabbitMQ ready: AMQP 5672, MQTT $MQTT_PORT, management 15672, vhosts / and wiseevp_test"

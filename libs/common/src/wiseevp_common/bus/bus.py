@@ -25,7 +25,13 @@ Resp = TypeVar("Resp", bound=BaseModel)
 
 
 class Bus:
-    """Register consumers and RPC servers before :meth:`start`; publish and call after it."""
+    """Register consumers and RPC servers before :meth:`start`; publish and call after it.
+
+    A runner component: started last and stopped first, so in-flight handlers finish while
+    what they depend on (database, batch writer) is still up.
+    """
+
+    name = "bus"
 
     def __init__(
         self,

@@ -14,7 +14,8 @@ import asyncpg
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
 
-def _check(identifier: str) -> str:
+def check_identifier(identifier: str) -> str:
+    """Accept ``name`` or ``schema.name`` made of lower-case letters, digits and underscores."""
     if not _IDENT.match(identifier):
         raise ValueError(f"bad SQL identifier {identifier!r}")
     return identifier
@@ -35,8 +36,8 @@ async def copy_merge(
     """
     if not records:
         return 0
-    _check(table)
-    cols = ", ".join(_check(c) for c in columns)
+    check_identifier(table)
+    cols = ", ".join(check_identifier(c) for c in columns)
     staging = "staging_" + table.replace(".", "_")
     await conn.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} "

@@ -1,0 +1,54 @@
+"""Wires the RT monitor: IOP queues → validation → batch writer → PostgreSQL; history API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+from wiseevp_common.bus import Bus
+from wiseevp_common.clock import clock_from_settings
+from wiseevp_common.metrics import BusMetrics
+from wiseevp_common.runner import Service
+from wiseevp_common.storage.component import PostgresPool
+from wiseevp_common.storage.migrations import migrate
+from wiseevp_common.storage.postgres import ensure_database
+from wiseevp_common.topology import EV_TOPICS, Queue
+
+from .batcher import Batcher
+from .history_api import HistoryApi
+from .ingest import EvIngest
+from .rows import Row
+from .settings import RtMonitorSettings
+from .store import SCHEMA, Store, is_transient
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def migrate_database(settings: RtMonitorSettings) -> list[int]:
+    url = str(settings.postgres_url)
+    await ensure_database(url)
+    return await migrate(url, SCHEMA, MIGRATIONS)
+
+
+async def build(settings: RtMonitorSettings) -> Service:
+    await migrate_database(settings)
+    registry = CollectorRegistry()
+    clock = clock_from_settings(settings)
+    db = PostgresPool(str(settings.postgres_url), max_size=settings.db_pool_size)
+    batcher: Batcher[Row] = Batcher(
+        Store(db).write,
+        max_items=settings.batch_max_rows,
+        max_wait=settings.batch_max_wait_ms / 1000,
+        retry_for=settings.db_retry_s,
+        is_transient=is_transient,
+    )
+    bus = Bus(settings, metrics=BusMetrics(registry))
+    bus.consume_iop(Queue.RT_MONITOR_EV, EV_TOPICS, EvIngest(batcher, clock, registry).handle)
+    history = HistoryApi(db, settings.history_max_limit)
+    return Service(
+        settings=settings,
+        registry=registry,
+        components=[db, batcher, bus],
+        routes=history.routes(),
+    )
+

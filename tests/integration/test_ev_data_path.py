@@ -1,0 +1,88 @@
+"""EV wrapper → MQTT → RabbitMQ → RT monitor → PostgreSQL → history API, as real processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.support.processes import ServiceProcess
+from tests.support.waiting import wait_for_value
+
+pytestmark = [pytest.mark.integration]
+
+
+async def get_json(url: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            return resp.status, await resp.json()
+
+
+def wrapper(org: str, fleet: int = 3, **env: str) -> ServiceProcess:
+    return ServiceProcess(
+        "ev_wrapper",
+        WISEEVP_ORGANISATION=org,
+        WISEEVP_FLEET_SIZE=str(fleet),
+        WISEEVP_CLOCK="simulated",
+        WISEEVP_CLOCK_SPEED="600",
+        WISEEVP_STATUS_INTERVAL_S="60",
+        **env,
+    )
+
+
+async def test_statuses_flow_from_wrapper_to_history_api(fresh_db, fresh_broker, org):
+    monitor = await ServiceProcess("rt_monitor").started()
+    ev = await wrapper(org).started()
+    try:
+        ev_id = f"{org}-00002"
+
+        async def history() -> tuple[int, Any]:
+            return await get_json(f"{monitor.url}/api/v1/evs/{ev_id}/status?limit=5")
+
+        status, body = await wait_for_value(
+            history, lambda r: r[0] == 200 and len(r[1]["items"]) >= 3, what="3 stored statuses"
+        )
+        items = body["items"]
+        assert [i["timestamp"] for i in items] == sorted((i["timestamp"] for i in items), reverse=True)
+        latest = items[0]
+        assert latest["id"] == ev_id
+        assert latest["status"] in {"disconnected", "connected", "charging"}
+        assert 0 <= latest["soc"] <= 100
+        assert len(latest["coordinates"]) == 2
+        assert latest["travelledDistance"] > 0
+
+        status, one = await get_json(f"{monitor.url}/api/v1/evs/{ev_id}")
+        assert status == 200
+        assert one["characteristics"]["connector"] == {"type": "mennekes", "power": "43"}
+        assert one["characteristics"]["capacity"] == 41
+        assert one["latest"]["timestamp"] >= latest["timestamp"]
+
+        status, listing = await get_json(f"{monitor.url}/api/v1/evs")
+        assert {item["id"] for item in listing["items"]} == {f"{org}-0000{n}" for n in (1, 2, 3)}
+    finally:
+        await ev.stop()
+        await monitor.stop()
+
+
+async def test_killed_wrapper_leaves_nocomm_through_last_will(fresh_db, fresh_broker, org):
+    monitor = await ServiceProcess("rt_monitor").started()
+    ev = await wrapper(org, fleet=2).started()
+    try:
+        url = f"{monitor.url}/api/v1/evs/{org}-00001"
+        await wait_for_value(
+            lambda: get_json(url),
+            lambda r: r[0] == 200 and r[1]["latest"] is not None,
+            what="first status",
+        )
+        ev.kill()  # SIGKILL: no goodbye, only the broker-side last will can tell
+        _, body = await wait_for_value(
+            lambda: get_json(url),
+            lambda r: r[1]["latest"]["status"] == "nocomm",
+            timeout=90,  # the broker notices the dead TCP connection (keepalive 30 s at worst)
+            what="nocomm from the last will",
+        )
+        assert body["latest"]["status"] == "nocomm"
+    finally:
+        await ev.stop()
+        await monitor.stop()
