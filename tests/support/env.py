@@ -10,16 +10,17 @@ from __future__ import annotations
 import os
 import socket
 
-AMQP_URL = os.environ.get("WISEEVP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/wiseevp_test")
+VHOST = os.environ.get("WISEEVP_TEST_VHOST", "wiseevp_test")
+"""RabbitMQ vhost and PostgreSQL database of the tests (one name for both)."""
+AMQP_URL = os.environ.get("WISEEVP_TEST_AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{VHOST}")
 POSTGRES_URL = os.environ.get(
-    "WISEEVP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/wiseevp_test"
+    "WISEEVP_TEST_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:5432/{VHOST}"
 )
 MQTT_HOST = os.environ.get("WISEEVP_TEST_MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("WISEEVP_TEST_MQTT_PORT", "1884"))
-MQTT_USERNAME = os.environ.get("WISEEVP_TEST_MQTT_USERNAME", "wiseevp_test:guest")
+MQTT_USERNAME = os.environ.get("WISEEVP_TEST_MQTT_USERNAME", f"{VHOST}:guest")
 MQTT_PASSWORD = os.environ.get("WISEEVP_TEST_MQTT_PASSWORD", "guest")
 MANAGEMENT_URL = os.environ.get("WISEEVP_TEST_MANAGEMENT_URL", "http://127.0.0.1:15672")
-VHOST = "wiseevp_test"
 
 
 def service_env(**extra: str) -> dict[str, str]:

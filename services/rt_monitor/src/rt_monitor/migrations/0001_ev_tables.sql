@@ -38,6 +38,8 @@ CREATE TABLE ev_status_history (
     lat                 double precision,
     travelled_km        double precision,
     received_at         timestamptz NOT NULL,
+    -- when the row was written: stored_at - ts is the ingestion lag (bench, monitoring)
+    stored_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (ev_id, ts)
 ) PARTITION BY RANGE (ts);
 CREATE INDEX ev_status_history_ts_brin ON ev_status_history USING brin (ts);
