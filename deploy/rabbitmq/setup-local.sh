@@ -75,8 +75,8 @@ if ! mqtt_listening; then
 fi
 # A vhost of its own for the test suite, so tests never touch a running demo's queues.
 # MQTT clients reach it with the user name "wiseevp_test:guest".
-for vhost in / wiseevp_test; do
+for vhost in / wiseevp_test wiseevp_bench; do
   rabbitmqctl -q list_vhosts | grep -qx "$vhost" || rabbitmqctl -q add_vhost "$vhost" >/dev/null
   rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
 done
-log "RabbitMQ ready: AMQP 5672, MQTT $MQTT_PORT, management 15672, vhosts / and wiseevp_test"
+log "RabbitMQ ready: AMQP 5672, MQTT $MQTT_PORT, management 15672, vhosts /, wiseevp_test, wiseevp_bench"
