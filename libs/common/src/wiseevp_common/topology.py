@@ -20,6 +20,13 @@ from urllib.parse import quote, unquote
 from pydantic import BaseModel
 
 from .messages.iop import EvCharacteristics, EvPublicStatus, EvStatus
+from .messages.ocpp16 import (
+    BootNotificationRequest,
+    MeterValuesRequest,
+    StartTransactionRequest,
+    StatusNotificationRequest,
+    StopTransactionRequest,
+)
 
 M = TypeVar("M", bound=BaseModel)
 Req = TypeVar("Req", bound=BaseModel)
@@ -44,7 +51,8 @@ def encode_level(value: str) -> str:
     """
     if not value:
         raise ValueError("identifier must not be empty")
-    return quote(value, safe=_SAFE)
+    # quote() never encodes "." (an unreserved URL character), so it is done here
+    return quote(value, safe=_SAFE).replace(".", "%2E")
 
 
 def decode_level(value: str) -> str:
@@ -137,13 +145,58 @@ class IopTopic:
         description="EV status without privacy-sensitive fields (EVP_037), for other grid tools.",
     )
 
+    # EVSE topics (design 3.2.1.2.1): OCPP 1.6 JSON requests republished by the EVSE wrapper.
+    # The evse_id is the OCPP charge point identity; the payloads do not carry it.
+    EVSE_BOOTNOTIFICATION = MqttTopic(
+        "MQTT/EVSE/{evse_id}/bootnotification",
+        BootNotificationRequest,
+        qos=1,
+        retained=False,
+        description="OCPP 1.6 BootNotification.req of a charge point (auto-registration).",
+    )
+    EVSE_METERVALUES = MqttTopic(
+        "MQTT/EVSE/{evse_id}/metervalues",
+        MeterValuesRequest,
+        qos=1,
+        retained=False,
+        description="OCPP 1.6 MeterValues.req: sampled energy meter and sensor values.",
+    )
+    EVSE_STATUS = MqttTopic(
+        "MQTT/EVSE/{evse_id}/status",
+        StatusNotificationRequest,
+        qos=1,
+        retained=False,
+        description="OCPP 1.6 StatusNotification.req: status change or error of a connector.",
+    )
+    EVSE_STARTTRANSACTION = MqttTopic(
+        "MQTT/EVSE/{evse_id}/starttransaction",
+        StartTransactionRequest,
+        qos=1,
+        retained=False,
+        description="OCPP 1.6 StartTransaction.req: a charging session has started.",
+    )
+    EVSE_STOPTRANSACTION = MqttTopic(
+        "MQTT/EVSE/{evse_id}/stoptransaction",
+        StopTransactionRequest,
+        qos=1,
+        retained=False,
+        description="OCPP 1.6 StopTransaction.req: a charging session has stopped.",
+    )
+
 
 EV_TOPICS: tuple[MqttTopic[BaseModel], ...] = (
     IopTopic.EV_CHARACTERISTICS,
     IopTopic.EV_STATUS,
     IopTopic.EV_PUBLIC,
 )
-ALL_IOP_TOPICS: tuple[MqttTopic[BaseModel], ...] = EV_TOPICS
+EVSE_TOPICS: tuple[MqttTopic[BaseModel], ...] = (
+    IopTopic.EVSE_BOOTNOTIFICATION,
+    IopTopic.EVSE_METERVALUES,
+    IopTopic.EVSE_STATUS,
+    IopTopic.EVSE_STARTTRANSACTION,
+    IopTopic.EVSE_STOPTRANSACTION,
+)
+ALL_IOP_TOPICS: tuple[MqttTopic[BaseModel], ...] = EV_TOPICS + EVSE_TOPICS
 
 EV_BINDING = "MQTT.EV.#"
 EVSE_BINDING = "MQTT.EVSE.#"

@@ -1,10 +1,14 @@
-"""EV wrapper settings (``WISEEVP_*``)."""
+"""EV wrapper settings (``WISEEVP_*``).
+
+Every field is documented in ``services/ev_wrapper/README.md`` (settings table). Settings of
+one source are ignored when another source is configured, except where a validator says so.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, FilePath, SecretStr, ValidationInfo, field_validator
 from wiseevp_common.settings import ServiceSettings
 
 
@@ -14,7 +18,8 @@ class EvWrapperSettings(ServiceSettings):
     car table over LISTEN/NOTIFY (Ghent), or an HTTP endpoint a phone app posts to (Crevillent)."""
 
     organisation: str = Field(default="SIM", pattern=r"^[A-Za-z0-9_]{1,32}$")
-    """Organisation part of the EV ids this wrapper publishes (``ORG-NNNNN``)."""
+    """Organisation part of the EV ids this wrapper publishes (``ORG-NNNNN``). Every source
+    only publishes EVs of this organisation."""
 
     fleet_size: int = Field(default=5, ge=1, le=10000)
     fleet_seed: int = 1
@@ -30,13 +35,49 @@ class EvWrapperSettings(ServiceSettings):
     mqtt_max_inflight: int = Field(default=100, ge=1, le=65535)
     mqtt_buffer: int = Field(default=100_000, ge=1, description="Messages kept per EV while offline")
 
+    # -- obd (Terni) ---------------------------------------------------------------------------
     obd_listen_host: str = "127.0.0.1"
     obd_listen_port: int = Field(default=5005, ge=0, le=65535)
-    obd_poll_interval_s: float = Field(default=5.0, gt=0)
+    obd_poll_interval_s: float = Field(
+        default=5.0, gt=0, description="Clock seconds between two queries to a connected car"
+    )
+    obd_inventory: FilePath | None = Field(default=None, validate_default=True)
+    """YAML file listing the cars (id, device, name, connector, capacity); required for ``obd``."""
+    obd_answer_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="Real seconds a device has to say hello / answer"
+    )
+    obd_max_errors: int = Field(
+        default=3, ge=1, le=1000, description="Consecutive malformed lines before a device is dropped"
+    )
 
+    # -- postgres (Ghent) ----------------------------------------------------------------------
     source_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/wiseevp"
     source_postgres_table: str = Field(default="fleet.cars", pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
     source_postgres_channel: str = Field(default="car_status", pattern=r"^[a-z_][a-z0-9_]*$")
+    source_postgres_reconnect_max_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Longest wait between reconnection attempts (real s)"
+    )
+    source_postgres_probe_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Idle real seconds before the connection is probed"
+    )
 
-    ingest_token: str = ""
+    # -- http (Crevillent) ---------------------------------------------------------------------
+    ingest_token: SecretStr = SecretStr("")
     """Bearer token the phone app must send to the HTTP ingestion endpoint (empty: no auth)."""
+    ingest_max_future_s: float = Field(
+        default=300.0, ge=0, description="How far ahead of the wrapper clock a status may be dated"
+    )
+
+    @field_validator("obd_inventory")
+    @classmethod
+    def _inventory_for_obd(cls, v: FilePath | None, info: ValidationInfo) -> FilePath | None:
+        if v is None and info.data.get("source") == "obd":
+            raise ValueError("required when WISEEVP_SOURCE=obd (path of the YAML car inventory)")
+        return v
+
+    @field_validator("source_postgres_url")
+    @classmethod
+    def _postgres_scheme(cls, v: str) -> str:
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return v

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_valida
 
 from .types import IsoTimestamp
 
-EV_ID_PATTERN = r"^[A-Za-z0-9_]{1,32}-[A-Za-z0-9_-]{1,64}$"
+EV_ID_PATTERN = r"^[A-Za-z0-9_]{1,32}-[A-Za-z0-9_.-]{1,64}$"
 """``[ORGANISATION ID]-[ID WITHIN ORGANISATION]``, e.g. ``PARTAGO-00001``."""
 
 EvId = Annotated[str, Field(pattern=EV_ID_PATTERN, examples=["PARTAGO-00001"])]
