@@ -11,12 +11,11 @@ import pytest
 
 from tests.support import broker
 from tests.support.env import POSTGRES_URL
+from wiseevp_common.storage.postgres import ensure_database
 
 
 @pytest.fixture(scope="session")
 async def test_database() -> str:
-    from wiseevp_common.storage.postgres import ensure_database
-
     await ensure_database(POSTGRES_URL)
     return POSTGRES_URL
 

@@ -12,6 +12,10 @@ from typing import Any
 import aiomqtt
 import pytest
 from pydantic import BaseModel
+
+from tests.support import broker as rabbit
+from tests.support.env import AMQP_URL, MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME
+from tests.support.waiting import wait_for_value
 from wiseevp_common.bus import Bus, Delivery, IopMessage, RpcRemoteError, RpcTimeout
 from wiseevp_common.messages.iop import EvStatus, EvStatusValue
 from wiseevp_common.settings import ServiceSettings
@@ -25,10 +29,6 @@ from wiseevp_common.topology import (
     QueueSpec,
     RpcEndpoint,
 )
-
-from tests.support import broker as rabbit
-from tests.support.env import AMQP_URL, MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME
-from tests.support.waiting import wait_for_value
 
 pytestmark = [pytest.mark.integration]
 
@@ -112,7 +112,9 @@ async def test_invalid_payload_dead_lettered_with_reason_and_nothing_valid_lost(
 
     ev_id = f"{org}-1"
     await rabbit.publish_raw(f"MQTT.EV.{ev_id}.status", status(ev_id, soc=10).to_json())
-    await rabbit.publish_raw(f"MQTT.EV.{ev_id}.status", b'{"id": "%s", "status": "flying"}' % ev_id.encode())
+    await rabbit.publish_raw(
+        f"MQTT.EV.{ev_id}.status", b'{"id": "%s", "status": "flying"}' % ev_id.encode()
+    )
     await rabbit.publish_raw(f"MQTT.EV.{ev_id}.status", b"not json at all")
     await rabbit.publish_raw(f"MQTT.EV.{ev_id}.teleport", status(ev_id).to_json())
     await rabbit.publish_raw(f"MQTT.EV.{ev_id}.status", status(f"{org}-2").to_json())  # id mismatch
@@ -122,10 +124,19 @@ async def test_invalid_payload_dead_lettered_with_reason_and_nothing_valid_lost(
     assert [m.payload.soc for m in got] == [10, 20]  # type: ignore[attr-defined]
 
     dead = await wait_for_value(
-        lambda: rabbit.drain(Queue.DEAD_LETTER.name), lambda msgs: len(msgs) == 4, what="4 dead letters"
+        lambda: rabbit.drain(Queue.DEAD_LETTER.name),
+        lambda msgs: len(msgs) == 4,
+        what="4 dead letters",
     )
-    reasons = [(m.headers[DeadLetterHeader.REASON.value], m.headers[DeadLetterHeader.ERROR.value]) for m in dead]
-    assert reasons[0][0] == "invalid-payload" and "status" in reasons[0][1] and "timestamp" in reasons[0][1]
+    reasons = [
+        (m.headers[DeadLetterHeader.REASON.value], m.headers[DeadLetterHeader.ERROR.value])
+        for m in dead
+    ]
+    assert (
+        reasons[0][0] == "invalid-payload"
+        and "status" in reasons[0][1]
+        and "timestamp" in reasons[0][1]
+    )
     assert reasons[1][0] == "invalid-payload" and "JSON" in reasons[1][1]
     assert reasons[2] == ("unknown-topic", f"no IOP topic matches 'MQTT.EV.{ev_id}.teleport'")
     assert reasons[3][0] == "invalid-payload" and "does not match topic id" in reasons[3][1]
@@ -151,7 +162,9 @@ async def test_failing_handler_retried_then_dead_lettered(fresh_broker, started)
     await rabbit.publish_raw("test.work.x", b"payload")
 
     dead = await wait_for_value(
-        lambda: rabbit.drain(Queue.DEAD_LETTER.name), lambda msgs: len(msgs) == 1, what="dead letter"
+        lambda: rabbit.drain(Queue.DEAD_LETTER.name),
+        lambda msgs: len(msgs) == 1,
+        what="dead letter",
     )
     assert attempts == [1, 2, 3]
     headers = dead[0].headers

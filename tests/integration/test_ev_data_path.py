@@ -14,9 +14,8 @@ pytestmark = [pytest.mark.integration]
 
 
 async def get_json(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url) as resp:
-            return resp.status, await resp.json()
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        return resp.status, await resp.json()
 
 
 def wrapper(org: str, fleet: int = 3, **env: str) -> ServiceProcess:
@@ -44,7 +43,9 @@ async def test_statuses_flow_from_wrapper_to_history_api(fresh_db, fresh_broker,
             history, lambda r: r[0] == 200 and len(r[1]["items"]) >= 3, what="3 stored statuses"
         )
         items = body["items"]
-        assert [i["timestamp"] for i in items] == sorted((i["timestamp"] for i in items), reverse=True)
+        assert [i["timestamp"] for i in items] == sorted(
+            (i["timestamp"] for i in items), reverse=True
+        )
         latest = items[0]
         assert latest["id"] == ev_id
         assert latest["status"] in {"disconnected", "connected", "charging"}

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import aiomqtt
 import asyncpg
 import pytest
-from wiseevp_common.messages.iop import EvStatus, EvStatusValue
-from wiseevp_common.topology import IopTopic
 
 from tests.support.env import MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME, POSTGRES_URL
 from tests.support.processes import ServiceProcess
 from tests.support.waiting import wait_for_value
+from wiseevp_common.messages.iop import EvStatus, EvStatusValue
+from wiseevp_common.topology import IopTopic
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,8 +41,12 @@ async def publish_statuses(org: str, evs: int, per_ev: int) -> None:
     async def one(n: int) -> None:
         ev_id = f"{org}-{n:05d}"
         async with aiomqtt.Client(
-            MQTT_HOST, MQTT_PORT, username=MQTT_USERNAME, password=MQTT_PASSWORD,
-            identifier=f"load-{ev_id}", max_inflight_messages=200,
+            MQTT_HOST,
+            MQTT_PORT,
+            username=MQTT_USERNAME,
+            password=MQTT_PASSWORD,
+            identifier=f"load-{ev_id}",
+            max_inflight_messages=200,
         ) as client:
             topic = IopTopic.EV_STATUS.topic(ev_id=ev_id)
             for start in range(0, per_ev, 100):
@@ -72,7 +76,10 @@ async def test_kill_9_under_load_loses_no_message(fresh_db, fresh_broker, org) -
     publishing = asyncio.create_task(publish_statuses(org, evs, per_ev))
     try:
         stored = await wait_for_value(
-            lambda: count_rows(org), lambda n: n >= total // 10, timeout=60, interval=0.02,
+            lambda: count_rows(org),
+            lambda n: n >= total // 10,
+            timeout=60,
+            interval=0.02,
             what="a tenth of the rows",
         )
         monitor.kill()  # SIGKILL mid-stream: unacked messages stay in the queue
@@ -86,8 +93,10 @@ async def test_kill_9_under_load_loses_no_message(fresh_db, fresh_broker, org) -
             conn = await asyncpg.connect(POSTGRES_URL)
             try:
                 per_ev_counts = await conn.fetch(
-                    "SELECT ev_id, count(*) AS n, max(ts) AS last FROM rt_monitor.ev_status_history "
-                    "WHERE ev_id LIKE $1 GROUP BY ev_id", f"{org}-%",
+                    "SELECT ev_id, count(*) AS n, max(ts) AS last "
+                    "FROM rt_monitor.ev_status_history "
+                    "WHERE ev_id LIKE $1 GROUP BY ev_id",
+                    f"{org}-%",
                 )
                 latest = await conn.fetch(
                     "SELECT ev_id, ts FROM rt_monitor.ev_state WHERE ev_id LIKE $1", f"{org}-%"
@@ -97,7 +106,9 @@ async def test_kill_9_under_load_loses_no_message(fresh_db, fresh_broker, org) -
             assert await count_rows(org) == total  # no loss, no duplicate
             assert len(per_ev_counts) == evs and all(r["n"] == per_ev for r in per_ev_counts)
             last = T0 + timedelta(seconds=per_ev - 1)
-            assert {r["ev_id"]: r["ts"] for r in latest} == {r["ev_id"]: last for r in per_ev_counts}
+            assert {r["ev_id"]: r["ts"] for r in latest} == {
+                r["ev_id"]: last for r in per_ev_counts
+            }
         finally:
             await restarted.stop()
     finally:
@@ -106,7 +117,9 @@ async def test_kill_9_under_load_loses_no_message(fresh_db, fresh_broker, org) -
         await monitor.stop()
 
 
-async def test_sigterm_finishes_in_flight_work_and_exits_cleanly(fresh_db, fresh_broker, org) -> None:
+async def test_sigterm_finishes_in_flight_work_and_exits_cleanly(
+    fresh_db, fresh_broker, org
+) -> None:
     monitor = await ServiceProcess("rt_monitor", WISEEVP_BATCH_MAX_WAIT_MS="200").started()
     await publish_statuses(org, evs=2, per_ev=200)
     await wait_for_value(lambda: count_rows(org), lambda n: n > 0, what="first rows")
@@ -144,7 +157,9 @@ async def test_broker_restart_survived_without_service_restart(fresh_db, fresh_b
             rabbitmqctl("start_app")
             rabbitmqctl("await_startup")
         await wait_for_value(
-            lambda: count_rows(org), lambda n: n >= before + 30, timeout=90,
+            lambda: count_rows(org),
+            lambda n: n >= before + 30,
+            timeout=90,
             what="rows flowing again after the broker came back",
         )
         assert (monitor.proc.pid, wrapper.proc.pid) == pids  # type: ignore[union-attr]

@@ -14,11 +14,11 @@ AUTH_HEADERS = {"Authorization": aiohttp.encode_basic_auth("guest", "guest")}
 
 
 async def list_queues() -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession(headers=AUTH_HEADERS) as http:
-        async with http.get(f"{MANAGEMENT_URL}/api/queues/{quote(VHOST, safe='')}") as resp:
-            resp.raise_for_status()
-            result: list[dict[str, Any]] = await resp.json()
-            return result
+    url = f"{MANAGEMENT_URL}/api/queues/{quote(VHOST, safe='')}"
+    async with aiohttp.ClientSession(headers=AUTH_HEADERS) as http, http.get(url) as resp:
+        resp.raise_for_status()
+        result: list[dict[str, Any]] = await resp.json()
+        return result
 
 
 async def delete_all_queues() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from ev_wrapper.privacy import coarsen, public_view
@@ -10,7 +11,9 @@ T0 = datetime(2026, 5, 1, 6, tzinfo=UTC)
 
 
 def run_day(fleet: Fleet, step_s: float = 60) -> list[list[EvStatus]]:
-    return [fleet.step(T0 + timedelta(seconds=i * step_s), step_s) for i in range(int(86400 / step_s))]
+    return [
+        fleet.step(T0 + timedelta(seconds=i * step_s), step_s) for i in range(int(86400 / step_s))
+    ]
 
 
 def test_fleet_ids_and_characteristics() -> None:
@@ -34,7 +37,7 @@ def test_a_simulated_day_is_plausible() -> None:
     for n in range(5):
         odometers = [step[n].travelled_distance or 0 for step in day]
         assert odometers == sorted(odometers)
-    for prev, cur in zip(day, day[1:], strict=False):
+    for prev, cur in itertools.pairwise(day):
         for a, b in zip(prev, cur, strict=True):
             if a.status is EvStatusValue.CHARGING and b.status is EvStatusValue.CHARGING:
                 assert (b.soc or 0) >= (a.soc or 0)

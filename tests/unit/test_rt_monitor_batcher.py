@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+
 from rt_monitor.batcher import Batcher
 
 
@@ -61,7 +62,9 @@ async def test_one_bad_item_fails_alone() -> None:
     batcher = make(sink, max_items=10)
     await batcher.start()
     try:
-        results = await asyncio.gather(*(batcher.submit(i) for i in range(4)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(batcher.submit(i) for i in range(4)), return_exceptions=True
+        )
         assert isinstance(results[2], ValueError)
         assert [r for i, r in enumerate(results) if i != 2] == [None, None, None]
         assert sorted(x for b in sink.batches for x in b) == [0, 1, 3]

@@ -23,7 +23,17 @@ def test_status_row_columns() -> None:
         travelledDistance=1000,
     )
     row = status_row(s, T0 + timedelta(seconds=1))
-    assert row.values == ("A-1", T0, "charging", 55.5, 120, 12.5, 42.1, 1000, T0 + timedelta(seconds=1))
+    assert row.values == (
+        "A-1",
+        T0,
+        "charging",
+        55.5,
+        120,
+        12.5,
+        42.1,
+        1000,
+        T0 + timedelta(seconds=1),
+    )
 
 
 def test_last_will_nocomm_is_recorded_when_received() -> None:
@@ -36,6 +46,8 @@ def test_last_will_nocomm_is_recorded_when_received() -> None:
 
 
 def test_latest_per_ev_keeps_newest() -> None:
-    rows = [status_row(status(ev, m), T0) for ev, m in (("A-1", 5), ("B-1", 1), ("A-1", 9), ("A-1", 2))]
+    rows = [
+        status_row(status(ev, m), T0) for ev, m in (("A-1", 5), ("B-1", 1), ("A-1", 9), ("A-1", 2))
+    ]
     latest = {r.ev_id: r.ts for r in latest_per_ev(rows)}
     assert latest == {"A-1": T0 + timedelta(minutes=9), "B-1": T0 + timedelta(minutes=1)}

@@ -12,6 +12,7 @@ import pytest
 from faststream.rabbit import TestRabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 from pydantic import BaseModel
+
 from wiseevp_common.bus import Bus, IopMessage
 from wiseevp_common.bus.publish import publish_iop
 from wiseevp_common.messages.iop import EvStatus
@@ -85,7 +86,7 @@ async def test_rpc_server_replies_to_reply_to_with_status(
         await broker.publish(
             request_body, queue=DOUBLE.queue, reply_to="test.replies", correlation_id="c-1"
         )
-    (headers, body, correlation_id), = replies
+    ((headers, body, correlation_id),) = replies
     assert headers["x-wiseevp-rpc-status"] == status
     assert correlation_id == "c-1"
     assert reply.items() <= body.items()

@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from wiseevp_common.clock import ManualClock, SimulatedClock, SystemClock, clock_from_settings
 from wiseevp_common.settings import ServiceSettings
 
@@ -66,9 +67,9 @@ async def test_simulated_sleep_is_shortened_by_speed() -> None:
 
 def test_naive_start_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        SimulatedClock(datetime(2026, 1, 1), speed=2)  # noqa: DTZ001
+        SimulatedClock(datetime(2026, 1, 1), speed=2)
     with pytest.raises(ValueError, match="timezone-aware"):
-        ManualClock(datetime(2026, 1, 1))  # noqa: DTZ001
+        ManualClock(datetime(2026, 1, 1))
 
 
 def test_clock_from_settings() -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
+
 from wiseevp_common.messages.iop import (
     ConnectorType,
     EvCharacteristics,
@@ -39,14 +40,25 @@ def test_design_examples_round_trip_exactly() -> None:
 
 
 def test_connector_power_accepts_numbers_and_writes_a_string() -> None:
-    c = EvCharacteristics.model_validate({**DESIGN_CHARACTERISTICS, "connector": {"type": "ccs", "power": 7.4}})
+    c = EvCharacteristics.model_validate(
+        {**DESIGN_CHARACTERISTICS, "connector": {"type": "ccs", "power": 7.4}}
+    )
     assert json.loads(c.to_json())["connector"]["power"] == "7.4"
 
 
 def test_connector_types_are_table_4() -> None:
-    assert {t.value for t in ConnectorType} == {"chademo", "combo", "tesla", "mennekes", "j1772", "ccs"}
+    assert {t.value for t in ConnectorType} == {
+        "chademo",
+        "combo",
+        "tesla",
+        "mennekes",
+        "j1772",
+        "ccs",
+    }
     with pytest.raises(ValidationError):
-        EvCharacteristics.model_validate({**DESIGN_CHARACTERISTICS, "connector": {"type": "type2", "power": "22"}})
+        EvCharacteristics.model_validate(
+            {**DESIGN_CHARACTERISTICS, "connector": {"type": "type2", "power": "22"}}
+        )
 
 
 def test_timestamp_written_in_utc_with_milliseconds() -> None:
@@ -80,5 +92,11 @@ def test_unknown_fields_rejected() -> None:
 
 
 def test_nocomm_needs_no_measurements() -> None:
-    s = EvStatus(id="ORG-1", timestamp=datetime(2026, 1, 1, tzinfo=UTC), status=EvStatusValue.NOCOMM)
-    assert json.loads(s.to_json()) == {"id": "ORG-1", "timestamp": "2026-01-01T00:00:00.000Z", "status": "nocomm"}
+    s = EvStatus(
+        id="ORG-1", timestamp=datetime(2026, 1, 1, tzinfo=UTC), status=EvStatusValue.NOCOMM
+    )
+    assert json.loads(s.to_json()) == {
+        "id": "ORG-1",
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "status": "nocomm",
+    }

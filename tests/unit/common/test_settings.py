@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wiseevp_common.settings import ServiceSettings, SettingsError, load_settings
 
 

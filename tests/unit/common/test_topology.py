@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wiseevp_common.topology import (
     ALL_IOP_TOPICS,
     IopTopic,

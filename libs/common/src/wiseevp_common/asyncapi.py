@@ -484,7 +484,8 @@ def _dead_letter_message() -> JsonDict:
     properties: JsonDict = {}
     for header in DeadLetterHeader:
         schema, description = _HEADER_DOCS.get(
-            header.value, ({"type": "string"}, f"Set by wiseevp when dead-lettering ({header.name}).")
+            header.value,
+            ({"type": "string"}, f"Set by wiseevp when dead-lettering ({header.name})."),
         )
         properties[header.value] = {**copy.deepcopy(schema), "description": description}
     return {

@@ -1,4 +1,4 @@
-"""The HTTP side every service has: ``/healthz`` and Prometheus ``/metrics``, plus its own routes."""
+"""The HTTP side of every service: ``/healthz``, Prometheus ``/metrics`` and its own routes."""
 
 from __future__ import annotations
 
@@ -74,9 +74,10 @@ class HttpServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.requested_port)
         await site.start()
-        server = site._server  # the bound socket tells the real port when 0 was asked
-        if server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        # the bound socket tells the real port when 0 was asked
+        sockets = getattr(site._server, "sockets", None)
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -45,7 +45,7 @@ class ServiceSettings(BaseSettings):
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1884, ge=1, le=65535)
     mqtt_username: str = "guest"
-    mqtt_password: str = "guest"
+    mqtt_password: str = "guest"  # noqa: S105 - RabbitMQ's local default account
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")

@@ -14,7 +14,7 @@ import re
 import string
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote
 
 from pydantic import BaseModel
@@ -126,7 +126,8 @@ class IopTopic:
         qos=1,
         retained=True,
         payload_id_field="id",
-        description="EV characteristics, published by the EV wrapper on connect (auto-registration).",
+        description="EV characteristics, published by the EV wrapper on connect "
+        "(auto-registration).",
     )
     EV_STATUS = MqttTopic(
         "MQTT/EV/{ev_id}/status",
@@ -184,27 +185,27 @@ class IopTopic:
     )
 
 
-EV_TOPICS: tuple[MqttTopic[BaseModel], ...] = (
+EV_TOPICS: tuple[MqttTopic[Any], ...] = (
     IopTopic.EV_CHARACTERISTICS,
     IopTopic.EV_STATUS,
     IopTopic.EV_PUBLIC,
 )
-EVSE_TOPICS: tuple[MqttTopic[BaseModel], ...] = (
+EVSE_TOPICS: tuple[MqttTopic[Any], ...] = (
     IopTopic.EVSE_BOOTNOTIFICATION,
     IopTopic.EVSE_METERVALUES,
     IopTopic.EVSE_STATUS,
     IopTopic.EVSE_STARTTRANSACTION,
     IopTopic.EVSE_STOPTRANSACTION,
 )
-ALL_IOP_TOPICS: tuple[MqttTopic[BaseModel], ...] = EV_TOPICS + EVSE_TOPICS
+ALL_IOP_TOPICS: tuple[MqttTopic[Any], ...] = EV_TOPICS + EVSE_TOPICS
 
 EV_BINDING = "MQTT.EV.#"
 EVSE_BINDING = "MQTT.EVSE.#"
 
 
 def match_topic(
-    topic_or_routing_key: str, topics: tuple[MqttTopic[BaseModel], ...] = ALL_IOP_TOPICS
-) -> tuple[MqttTopic[BaseModel], dict[str, str]] | None:
+    topic_or_routing_key: str, topics: tuple[MqttTopic[Any], ...] = ALL_IOP_TOPICS
+) -> tuple[MqttTopic[Any], dict[str, str]] | None:
     """Find which IOP topic a concrete topic/routing key is, with its decoded parameters."""
     for candidate in topics:
         params = candidate.match(topic_or_routing_key)
@@ -279,4 +280,5 @@ class DeadLetterReason(StrEnum):
 
 class RpcHeader(StrEnum):
     STATUS = "x-wiseevp-rpc-status"
-    """``ok`` or ``error``; an error reply's body is an :class:`~wiseevp_common.bus.rpc.RpcErrorBody`."""
+    """``ok`` or ``error``; an error reply's body is a
+    :class:`~wiseevp_common.bus.rpc.RpcErrorBody`."""

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import aiomqtt
+
 from wiseevp_common.clock import Clock
 from wiseevp_common.messages.iop import EvCharacteristics, EvStatus, EvStatusValue
 from wiseevp_common.topology import IopTopic, encode_level

@@ -8,7 +8,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 class WrapperMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.published = Counter(
-            "wiseevp_ev_wrapper_published", "MQTT messages acknowledged by the broker", ["kind"],
+            "wiseevp_ev_wrapper_published",
+            "MQTT messages acknowledged by the broker",
+            ["kind"],
             registry=registry,
         )
         self.dropped = Counter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
+
 from wiseevp_common.clock import clock_from_settings
 from wiseevp_common.runner import Service
 

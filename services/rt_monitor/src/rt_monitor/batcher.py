@@ -8,6 +8,7 @@ is flushed when it holds ``max_items`` or its first item has waited ``max_wait``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -77,10 +78,8 @@ class Batcher(Generic[T]):
             while True:
                 await self._has_items.wait()
                 if len(self._pending) < self.max_items and self.max_wait > 0:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._full.wait(), self.max_wait)
-                    except TimeoutError:
-                        pass
                 await self.flush()
         finally:
             if self._pending:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
 from wiseevp_common.bus.iop import describe_validation_error
 from wiseevp_common.messages.types import format_iso_ms
 from wiseevp_common.storage.component import PostgresPool
@@ -52,7 +53,10 @@ def _ev_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": row["ev_id"],
         "name": row["name"],
-        "connector": {"type": row["connector_type"], "power": format(row["connector_power_kw"].normalize(), "f")},
+        "connector": {
+            "type": row["connector_type"],
+            "power": format(row["connector_power_kw"].normalize(), "f"),
+        },
         "capacity": row["capacity_kwh"],
         "firstSeen": format_iso_ms(row["first_seen"]),
         "updatedAt": format_iso_ms(row["updated_at"]),
@@ -87,7 +91,9 @@ class HistoryApi:
     async def get_ev(self, request: web.Request) -> web.Response:
         ev_id = request.match_info["ev_id"]
         ev = await self.db.pool.fetchrow(f"SELECT * FROM {SCHEMA}.ev WHERE ev_id = $1", ev_id)
-        state = await self.db.pool.fetchrow(f"SELECT * FROM {SCHEMA}.ev_state WHERE ev_id = $1", ev_id)
+        state = await self.db.pool.fetchrow(
+            f"SELECT * FROM {SCHEMA}.ev_state WHERE ev_id = $1", ev_id
+        )
         if ev is None and state is None:
             raise web.HTTPNotFound(text=f"unknown EV {ev_id!r}")
         return web.json_response(

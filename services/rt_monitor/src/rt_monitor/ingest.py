@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from prometheus_client import CollectorRegistry, Counter
+
 from wiseevp_common.bus import IopMessage
 from wiseevp_common.clock import Clock
 from wiseevp_common.messages.iop import EvCharacteristics, EvStatus
@@ -24,7 +25,9 @@ class EvIngest:
         self.batcher = batcher
         self.clock = clock
         self.received = Counter(
-            "wiseevp_rt_monitor_received", "Valid IOP messages received, by topic", ["topic"],
+            "wiseevp_rt_monitor_received",
+            "Valid IOP messages received, by topic",
+            ["topic"],
             registry=registry,
         )
 
@@ -34,5 +37,7 @@ class EvIngest:
         now = self.clock.now()
         if message.topic is IopTopic.EV_STATUS and isinstance(payload, EvStatus):
             await self.batcher.submit(status_row(payload, now))
-        elif message.topic is IopTopic.EV_CHARACTERISTICS and isinstance(payload, EvCharacteristics):
+        elif message.topic is IopTopic.EV_CHARACTERISTICS and isinstance(
+            payload, EvCharacteristics
+        ):
             await self.batcher.submit(ev_row(payload, now))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
+
 from wiseevp_common.bus import Bus
 from wiseevp_common.clock import clock_from_settings
 from wiseevp_common.metrics import BusMetrics
@@ -51,4 +52,3 @@ async def build(settings: RtMonitorSettings) -> Service:
         components=[db, batcher, bus],
         routes=history.routes(),
     )
-

@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Sequence
 
 import asyncpg
-from wiseevp_common.storage.component import PostgresPool
+
 from wiseevp_common.storage.bulk import copy_merge
+from wiseevp_common.storage.component import PostgresPool
 from wiseevp_common.storage.partitions import MonthlyPartitions
 
 from .rows import (

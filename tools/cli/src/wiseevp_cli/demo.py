@@ -14,7 +14,6 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -22,6 +21,7 @@ import aiohttp
 import aiomqtt
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
+
 from wiseevp_common.settings import ServiceSettings, load_settings
 from wiseevp_common.topology import IopTopic, Queue
 
@@ -194,7 +194,14 @@ async def demo(opts: argparse.Namespace) -> int:
             evs = (await get_json(http, monitor.url + "/api/v1/evs"))["items"]
         rows = await _count_rows(settings)
         dead_after = await dead_letters(settings)
-        _summary(published, metrics, evs, rows, dead_after - dead_before, killed)
+        _summary(
+            published=published,
+            metrics=metrics,
+            evs=evs,
+            rows=rows,
+            dead=dead_after - dead_before,
+            killed=killed,
+        )
         return 0 if rows["history"] > 0 else 1
     finally:
         for p in reversed(procs):
@@ -229,6 +236,7 @@ async def _count_rows(settings: ServiceSettings) -> dict[str, int]:
 
 
 def _summary(
+    *,
     published: dict[str, float],
     metrics: dict[str, float],
     evs: list[dict[str, Any]],
@@ -240,9 +248,8 @@ def _summary(
     nocomm = states.get("nocomm", 0)
     print("\n=== wiseevp demo summary ===")
     print(f"MQTT messages published by EV wrappers : {int(sum(published.values()))}")
-    print(
-        f"IOP messages stored by the RT monitor   : {int(metrics.get('wiseevp_messages_consumed_total:ack', 0))}"
-    )
+    acked = int(metrics.get("wiseevp_messages_consumed_total:ack", 0))
+    print(f"IOP messages processed by the RT monitor: {acked}")
     print(f"dead-lettered during the demo           : {dead}")
     print(f"EVs registered / status rows stored     : {rows['evs']} / {rows['history']}")
     print(f"EVs online / nocomm                     : {len(evs) - nocomm} / {nocomm}")

@@ -8,6 +8,7 @@ import socket
 import sys
 
 import aio_pika
+
 from wiseevp_common.settings import ServiceSettings, load_settings
 from wiseevp_common.storage.postgres import ensure_database
 

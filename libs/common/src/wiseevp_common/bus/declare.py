@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from ..topology import Exchange, Queue, QueueSpec
+
+if TYPE_CHECKING:
+    from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 
 def rabbit_exchange(exchange: Exchange) -> RabbitExchange:
@@ -19,7 +22,8 @@ def rabbit_exchange(exchange: Exchange) -> RabbitExchange:
 
 def rabbit_queue(spec: QueueSpec, max_delivery_attempts: int, routing_key: str = "") -> RabbitQueue:
     """A durable quorum queue; the broker dead-letters a message after ``max_delivery_attempts``
-    deliveries (a backstop for messages that crash their consumer) to :attr:`Exchange.DEAD_LETTER`."""
+    deliveries (a backstop for messages that crash their consumer) to
+    :attr:`Exchange.DEAD_LETTER`."""
     arguments: dict[str, Any] = {}
     if spec.dead_letter:
         arguments = {
@@ -31,7 +35,7 @@ def rabbit_queue(spec: QueueSpec, max_delivery_attempts: int, routing_key: str =
         spec.name,
         queue_type=QueueType.QUORUM,
         durable=True,
-        arguments=arguments,  # type: ignore[arg-type]
+        arguments=cast("QuorumQueueArgs", arguments),
         routing_key=routing_key or (spec.bindings[0].routing_key if spec.bindings else ""),
     )
 

@@ -1,1 +1,1 @@
-"""Message contracts (pydantic models), one package per protocol: ``iop`` (EV topics), ``ocpp16``."""
+"""Message contracts (pydantic models), one module per protocol: ``iop`` (EVs), ``ocpp16``."""

@@ -7,6 +7,7 @@ reason) rather than silently dropped.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -52,7 +53,8 @@ KiloWattString = Annotated[
     Field(gt=0, le=1000, max_digits=8, decimal_places=3),
     PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str),
 ]
-"""Connector power in kW. The design writes it as a JSON string (``"22"``); numbers are accepted too."""
+"""Connector power in kW, written as a JSON string as in the design (``"22"``); numbers are
+accepted too."""
 
 
 class Connector(_Contract):
@@ -91,7 +93,7 @@ class EvStatus(_Contract):
     @field_validator("soc", "autonomy", "travelled_distance")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
-        if v is not None and v != v:  # NaN
+        if v is not None and not math.isfinite(v):
             raise ValueError("must be a finite number")
         return v
 

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, PlainSerializer
 
 
 def format_iso_ms(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and ``Z``, as the design's payloads: 2018-01-01T00:00:00.000Z."""
+    """ISO 8601, UTC, milliseconds and ``Z`` as in the design: ``2018-01-01T00:00:00.000Z``."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

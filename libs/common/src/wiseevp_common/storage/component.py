@@ -31,6 +31,6 @@ class PostgresPool:
 
     async def healthy(self) -> bool:
         try:
-            return await self.pool.fetchval("SELECT 1", timeout=2) == 1
+            return bool(await self.pool.fetchval("SELECT 1", timeout=2) == 1)
         except Exception:
             return False

@@ -7,6 +7,7 @@ month (``<table>_pYYYYMM``) once per process. Old months can be detached or drop
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -34,12 +35,11 @@ class MonthlyPartitions:
 
     async def ensure(self, conn: asyncpg.Connection, timestamps: Iterable[datetime]) -> None:
         for start in sorted({month_start(ts) for ts in timestamps} - self._known):
-            try:
+            # another writer may create it between our check and our CREATE
+            with contextlib.suppress(asyncpg.DuplicateTableError, asyncpg.UniqueViolationError):
                 await conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.partition_name(start)} "
                     f"PARTITION OF {self.table} FOR VALUES FROM ('{start.isoformat()}') "
                     f"TO ('{next_month(start).isoformat()}')"
                 )
-            except (asyncpg.DuplicateTableError, asyncpg.UniqueViolationError):
-                pass  # another writer created it between our check and our CREATE
             self._known.add(start)
