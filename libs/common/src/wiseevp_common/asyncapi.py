@@ -51,14 +51,14 @@ SECURITY_SCHEME = "userPassword"
 ENCODED_LEVEL_PATTERN = r"^(?:[A-Za-z0-9_~-]|%[0-9A-F]{2})+$"
 """What a percent-encoded identifier (:func:`~wiseevp_common.topology.encode_level`) looks like."""
 
-ENCODING_EXAMPLE = "CP 01/a"
+ENCODING_EXAMPLE = "CP.01/a"
 
 ENCODING_RULE = (
     "Identifiers are percent-encoded before they become a topic level (`encode_level`): every "
-    "character outside `[A-Za-z0-9_~-]` (dots included) is written `%XX`, upper-case hex of its "
-    "UTF-8 bytes, so a dot cannot split an AMQP routing-key word, a slash cannot split an MQTT "
-    "level and no wildcard can leak into a topic. Example: `{raw}` is sent as `{encoded}`. "
-    "Receivers percent-decode the level."
+    "character outside `[A-Za-z0-9_~-]`, dots included, is written `%XX` (upper-case hex of its "
+    "UTF-8 bytes), so a dot cannot split an AMQP routing-key word, a slash cannot split an MQTT "
+    "level and no wildcard can leak into a topic: `{raw}` is sent as `{encoded}`. Receivers "
+    "percent-decode the level."
 )
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -299,10 +299,19 @@ def _topic_channel(topic: MqttTopic[Any], name: str, queues: Sequence[QueueSpec]
         f"subscribe to every instance with `{topic.mqtt_filter}`.",
         f"- AMQP: exchange `{Exchange.MQTT.value}`, routing key `{routing_key}` (RabbitMQ's "
         f"MQTT plugin turns `/` into `.`); bind with `{topic.binding_key}`.",
-        "- " + _encoding_rule(),
     ]
+    if topic.parameters:
+        names = ", ".join(f"`{{{p}}}`" for p in topic.parameters)
+        lines.append(
+            f"- {names}: percent-encoded (`encode_level`): every character outside "
+            "`[A-Za-z0-9_~-]`, dots included, becomes `%XX` (upper-case hex of its UTF-8 bytes): "
+            f"`{ENCODING_EXAMPLE}` is sent as `{encode_level(ENCODING_EXAMPLE)}`. "
+            "Percent-decode to get the identifier."
+        )
     if stored_by:
-        lines.append("- Consumed inside wiseevp from: " + ", ".join(f"`{q}`" for q in stored_by))
+        lines.append(
+            "- wiseevp queues bound to it: " + ", ".join(f"`{q}`" for q in stored_by) + "."
+        )
     channel: JsonDict = {"description": "\n".join(lines)}
     if topic.parameters:
         channel["parameters"] = {p: _parameter(topic, i, p) for i, p in enumerate(topic.parameters)}
@@ -344,7 +353,7 @@ def _delivery(topic: MqttTopic[Any]) -> str:
 
 
 def _parameter(topic: MqttTopic[Any], index: int, name: str) -> JsonDict:
-    description = f"`{name}`, percent-encoded (see the channel description)."
+    description = f"`{name}`, percent-encoded (`encode_level`, see the channel description)."
     parameter: JsonDict = {
         "description": description,
         "schema": {"type": "string", "pattern": ENCODED_LEVEL_PATTERN},
@@ -517,7 +526,7 @@ def _dead_letter_message() -> JsonDict:
 
 
 def _servers() -> JsonDict:
-    security = [{SECURITY_SCHEME: []}]
+    security: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
     return {
         MQTT_SERVER: {
             "url": "mqtt://{host}:{port}",

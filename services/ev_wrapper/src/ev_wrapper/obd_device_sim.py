@@ -234,10 +234,16 @@ async def _run_devices(args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ev_wrapper.obd_device_sim", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ev_wrapper.obd_device_sim",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("run", "connect devices to the wrapper"), ("inventory", "print the YAML inventory")):
+    for name, text in (
+        ("run", "connect devices to the wrapper"),
+        ("inventory", "print the YAML inventory"),
+    ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--organisation", default="SIM")
         sub.add_argument("--cars", type=int, default=3)
@@ -247,11 +253,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         if name == "run":
             sub.add_argument("--host", default="127.0.0.1")
             sub.add_argument("--port", type=int, default=5005)
-            sub.add_argument("--speed", type=float, default=1.0,
-                             help="simulated car seconds per real second")
+            sub.add_argument(
+                "--speed", type=float, default=1.0, help="simulated car seconds per real second"
+            )
             sub.add_argument("--protocol", type=int, default=PROTOCOL_VERSION)
-            sub.add_argument("--silent-after", type=int, default=None,
-                             help="stop answering queries after this many answers")
+            sub.add_argument(
+                "--silent-after",
+                type=int,
+                default=None,
+                help="stop answering queries after this many answers",
+            )
             sub.add_argument("--once", action="store_true", help="do not reconnect")
             sub.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, FilePath, SecretStr, ValidationInfo, field_validator
+
 from wiseevp_common.settings import ServiceSettings
 
 
@@ -25,47 +26,79 @@ class EvWrapperSettings(ServiceSettings):
     fleet_seed: int = 1
     fleet_centre_lon: float = Field(default=12.6467, ge=-180, le=180, description="Terni")
     fleet_centre_lat: float = Field(default=42.5636, ge=-90, le=90)
-    status_interval_s: float = Field(default=60.0, gt=0, description="Simulated seconds between statuses")
+    status_interval_s: float = Field(
+        default=60.0, gt=0, description="Simulated seconds between statuses"
+    )
     stale_after_s: float = Field(
-        default=900.0, gt=0, description="Publish nocomm when a source is silent this long (clock s)"
+        default=900.0,
+        gt=0,
+        description="Publish nocomm when a source is silent this long (clock s)",
     )
     public_grid_deg: float = Field(
         default=0.01, gt=0, le=1, description="Grid the public message rounds coordinates to"
     )
     mqtt_max_inflight: int = Field(default=100, ge=1, le=65535)
-    mqtt_buffer: int = Field(default=100_000, ge=1, description="Messages kept per EV while offline")
+    mqtt_buffer: int = Field(
+        default=100_000, ge=1, description="Messages kept per EV while offline"
+    )
 
     # -- obd (Terni) ---------------------------------------------------------------------------
     obd_listen_host: str = "127.0.0.1"
     obd_listen_port: int = Field(default=5005, ge=0, le=65535)
     obd_poll_interval_s: float = Field(
-        default=5.0, gt=0, description="Clock seconds between two queries to a connected car"
+        default=5.0,
+        gt=0,
+        description="Seconds of the service clock between two queries to a connected car "
+        "(source `obd`).",
     )
     obd_inventory: FilePath | None = Field(default=None, validate_default=True)
-    """YAML file listing the cars (id, device, name, connector, capacity); required for ``obd``."""
+    """YAML inventory of the cars (id, device, name, connector, capacity), which OBD devices
+    cannot report; required by source `obd`."""
     obd_answer_timeout_s: float = Field(
-        default=10.0, gt=0, le=600, description="Real seconds a device has to say hello / answer"
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Real seconds a device has to say hello or answer a query; then its "
+        "connection is closed and its car reported `nocomm` (source `obd`).",
     )
     obd_max_errors: int = Field(
-        default=3, ge=1, le=1000, description="Consecutive malformed lines before a device is dropped"
+        default=3,
+        ge=1,
+        le=1000,
+        description="Malformed lines in a row after which a device's connection is closed "
+        "(source `obd`).",
     )
 
     # -- postgres (Ghent) ----------------------------------------------------------------------
     source_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/wiseevp"
-    source_postgres_table: str = Field(default="fleet.cars", pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+    source_postgres_table: str = Field(
+        default="fleet.cars", pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$"
+    )
     source_postgres_channel: str = Field(default="car_status", pattern=r"^[a-z_][a-z0-9_]*$")
     source_postgres_reconnect_max_s: float = Field(
-        default=30.0, gt=0, le=3600, description="Longest wait between reconnection attempts (real s)"
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Longest real wait between two attempts to reconnect to the car database "
+        "(back-off from 0.5 s, doubling; source `postgres`).",
     )
     source_postgres_probe_s: float = Field(
-        default=30.0, gt=0, le=3600, description="Idle real seconds before the connection is probed"
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Real seconds without a notification after which the LISTEN connection "
+        "is probed with `SELECT 1` (source `postgres`).",
     )
 
     # -- http (Crevillent) ---------------------------------------------------------------------
     ingest_token: SecretStr = SecretStr("")
-    """Bearer token the phone app must send to the HTTP ingestion endpoint (empty: no auth)."""
+    """Bearer token the phone app must send to the HTTP ingestion routes; empty: no
+    authentication (source `http`)."""
     ingest_max_future_s: float = Field(
-        default=300.0, ge=0, description="How far ahead of the wrapper clock a status may be dated"
+        default=300.0,
+        ge=0,
+        description="Seconds ahead of the wrapper's clock a posted status may be dated (phone "
+        "clock skew); later is a 400 (source `http`).",
     )
 
     @field_validator("obd_inventory")
@@ -77,7 +110,7 @@ class EvWrapperSettings(ServiceSettings):
 
     @field_validator("source_postgres_url")
     @classmethod
-    def _postgres_scheme(cls, v: str) -> str:
+    def _source_postgres_scheme(cls, v: str) -> str:
         if not v.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
         return v

@@ -13,11 +13,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger("rt_monitor.batcher")
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Submitter(Protocol[T_contra]):
+    """What a handler needs of a :class:`Batcher`: a ``Batcher[A | B]`` takes ``A`` items."""
+
+    async def submit(self, item: T_contra) -> None: ...
 
 
 @dataclass

@@ -10,9 +10,9 @@ Errors are ``{"message": ...}`` with a 4xx status. Timestamps are RFC 3339 in UT
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,7 +34,7 @@ class HistoryQuery(BaseModel):
     limit: int = Field(default=DEFAULT_LIMIT, ge=1)
 
 
-def _status_json(row: Mapping[str, Any]) -> dict[str, Any]:
+def _status_json(row: asyncpg.Record) -> dict[str, Any]:
     """A stored status in the IOP payload shape, plus when the monitor received it."""
     item: dict[str, Any] = {
         "id": row["ev_id"],
@@ -49,7 +49,7 @@ def _status_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
 
-def _ev_json(row: Mapping[str, Any]) -> dict[str, Any]:
+def _ev_json(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "id": row["ev_id"],
         "name": row["name"],

@@ -11,7 +11,7 @@ from wiseevp_common.clock import Clock
 from wiseevp_common.messages.iop import EvCharacteristics, EvStatus
 from wiseevp_common.topology import IopTopic
 
-from .batcher import Batcher
+from .batcher import Submitter
 from .rows import Row, ev_row, status_row
 
 log = logging.getLogger("rt_monitor.ingest")
@@ -21,7 +21,7 @@ class EvIngest:
     """Stores EV characteristics and statuses; ``public`` views are not stored (they are a
     lossy copy of the status the monitor already keeps)."""
 
-    def __init__(self, batcher: Batcher[Row], clock: Clock, registry: CollectorRegistry) -> None:
+    def __init__(self, batcher: Submitter[Row], clock: Clock, registry: CollectorRegistry) -> None:
         self.batcher = batcher
         self.clock = clock
         self.received = Counter(

@@ -1,4 +1,5 @@
-"""Wires the RT monitor: IOP queues → validation → batch writer → PostgreSQL; history API."""
+"""Wires the RT monitor: IOP queues (EV and EVSE topics) → validation → batch writer →
+PostgreSQL; history API (EV and EVSE routes)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from wiseevp_common.runner import Service
 from wiseevp_common.storage.component import PostgresPool
 from wiseevp_common.storage.migrations import migrate
 from wiseevp_common.storage.postgres import ensure_database
-from wiseevp_common.topology import EV_TOPICS, Queue
+from wiseevp_common.topology import EV_TOPICS, EVSE_TOPICS, Queue
 
 from .batcher import Batcher
+from .evse_api import EvseApi
+from .evse_ingest import EvseIngest
 from .history_api import HistoryApi
 from .ingest import EvIngest
-from .rows import Row
 from .settings import RtMonitorSettings
-from .store import SCHEMA, Store, is_transient
+from .store import SCHEMA, Item, Store, is_transient
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,7 +38,7 @@ async def build(settings: RtMonitorSettings) -> Service:
     registry = CollectorRegistry()
     clock = clock_from_settings(settings)
     db = PostgresPool(str(settings.postgres_url), max_size=settings.db_pool_size)
-    batcher: Batcher[Row] = Batcher(
+    batcher: Batcher[Item] = Batcher(
         Store(db).write,
         max_items=settings.batch_max_rows,
         max_wait=settings.batch_max_wait_ms / 1000,
@@ -44,11 +46,15 @@ async def build(settings: RtMonitorSettings) -> Service:
         is_transient=is_transient,
     )
     bus = Bus(settings, metrics=BusMetrics(registry))
-    bus.consume_iop(Queue.RT_MONITOR_EV, EV_TOPICS, EvIngest(batcher, clock, registry).handle)
+    ev_ingest = EvIngest(batcher, clock, registry)
+    evse_ingest = EvseIngest(batcher, clock, ev_ingest.received)
+    bus.consume_iop(Queue.RT_MONITOR_EV, EV_TOPICS, ev_ingest.handle)
+    bus.consume_iop(Queue.RT_MONITOR_EVSE, EVSE_TOPICS, evse_ingest.handle)
     history = HistoryApi(db, settings.history_max_limit)
+    evses = EvseApi(db, settings.history_max_limit)
     return Service(
         settings=settings,
         registry=registry,
         components=[db, batcher, bus],
-        routes=history.routes(),
+        routes=[*history.routes(), *evses.routes()],
     )

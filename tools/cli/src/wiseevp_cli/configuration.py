@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import itertools
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import AnyUrl
+from pydantic import AnyUrl, SecretBytes, SecretStr
 from pydantic.fields import FieldInfo
 
 from wiseevp_common.settings import ENV_PREFIX, ServiceSettings
@@ -33,9 +34,7 @@ NOTES: dict[str, str] = {
         "names. Each service passes its own name (`ev_wrapper`, `rt_monitor`) at start-up, "
         "which takes precedence over this variable."
     ),
-    "WISEEVP_INSTANCE_ID": (
-        "Distinguishes replicas in the logs; empty: `<hostname>-<pid>`."
-    ),
+    "WISEEVP_INSTANCE_ID": ("Distinguishes replicas in the logs; empty: `<hostname>-<pid>`."),
     "WISEEVP_AMQP_URL": (
         "RabbitMQ AMQP 0-9-1 URL (`amqp://` or `amqps://`) with user, password and vhost "
         "(the path: `/` for the default vhost, `/wiseevp_test` for the tests')."
@@ -55,8 +54,7 @@ NOTES: dict[str, str] = {
         "holds 1883; 1883 in docker-compose."
     ),
     "WISEEVP_MQTT_USERNAME": (
-        "MQTT user name; `vhost:user` selects a vhost other than `/` "
-        "(e.g. `wiseevp_test:guest`)."
+        "MQTT user name; `vhost:user` selects a vhost other than `/` (e.g. `wiseevp_test:guest`)."
     ),
     "WISEEVP_MQTT_PASSWORD": "MQTT password.",
     "WISEEVP_HTTP_HOST": (
@@ -82,37 +80,32 @@ NOTES: dict[str, str] = {
         "simulated time."
     ),
     # ev_wrapper
-    "WISEEVP_SOURCE": (
-        "Where EV data comes from: a simulated fleet, OBD devices over TCP (Terni), an "
-        "operator's car table over LISTEN/NOTIFY (Ghent), or an HTTP endpoint a phone app "
-        "posts to (Crevillent). Only `simulated` is implemented so far; the others stop the "
-        "service at start-up."
+    "WISEEVP_FLEET_SIZE": "Number of EVs of the simulated fleet (source `simulated`).",
+    "WISEEVP_FLEET_SEED": (
+        "Random seed of the simulated fleet: the same seed gives the same fleet (source "
+        "`simulated`)."
     ),
-    "WISEEVP_FLEET_SIZE": "Number of EVs of the simulated fleet.",
-    "WISEEVP_FLEET_SEED": "Random seed of the simulated fleet: the same seed gives the same fleet.",
-    "WISEEVP_FLEET_CENTRE_LON": "Longitude of the simulated fleet's centre (default: Terni).",
-    "WISEEVP_FLEET_CENTRE_LAT": "Latitude of the simulated fleet's centre (default: Terni).",
+    "WISEEVP_FLEET_CENTRE_LON": (
+        "Longitude of the simulated fleet's centre, default Terni (source `simulated`)."
+    ),
+    "WISEEVP_FLEET_CENTRE_LAT": (
+        "Latitude of the simulated fleet's centre, default Terni (source `simulated`)."
+    ),
     "WISEEVP_STATUS_INTERVAL_S": (
-        "Seconds of the service clock between two statuses of each simulated EV."
+        "Seconds of the service clock between two statuses of each simulated EV (source "
+        "`simulated`)."
     ),
     "WISEEVP_MQTT_MAX_INFLIGHT": (
         "QoS 1 messages an EV's MQTT connection has in flight (unacknowledged) at most."
     ),
-    "WISEEVP_OBD_LISTEN_HOST": "Interface the OBD source listens on (source `obd`, not available yet).",
-    "WISEEVP_OBD_LISTEN_PORT": "Port the OBD source listens on (source `obd`, not available yet).",
-    "WISEEVP_OBD_POLL_INTERVAL_S": "Polling interval of OBD devices (source `obd`, not available yet).",
-    "WISEEVP_SOURCE_POSTGRES_URL": (
-        "The operator's database (source `postgres`, not available yet)."
-    ),
+    "WISEEVP_OBD_LISTEN_HOST": "Interface the OBD devices connect to (source `obd`).",
+    "WISEEVP_OBD_LISTEN_PORT": "TCP port the OBD devices connect to (source `obd`).",
+    "WISEEVP_SOURCE_POSTGRES_URL": "The operator's database (source `postgres`).",
     "WISEEVP_SOURCE_POSTGRES_TABLE": (
-        "The operator's car table (source `postgres`, not available yet)."
+        "The operator's car table, `table` or `schema.table` (source `postgres`)."
     ),
     "WISEEVP_SOURCE_POSTGRES_CHANNEL": (
-        "LISTEN/NOTIFY channel announcing car changes (source `postgres`, not available yet)."
-    ),
-    "WISEEVP_INGEST_TOKEN": (
-        "Bearer token the phone app must send to the HTTP ingestion endpoint; empty: no "
-        "auth (source `http`, not available yet)."
+        "The LISTEN/NOTIFY channel on which car changes are notified (source `postgres`)."
     ),
     # rt_monitor
     "WISEEVP_DB_POOL_SIZE": "Connections of the PostgreSQL pool (batch writer and history API).",
@@ -157,7 +150,9 @@ def render_configuration(sections: Sequence[Section]) -> str:
         "prefix `WISEEVP_`, case-insensitive); unknown variables are ignored. A missing or "
         "invalid value stops the service at start-up with exit status 2 and a message naming "
         "the variable. The defaults suit a development machine (`deploy/rabbitmq/setup-local.sh`); "
-        "`docker-compose.yml` sets the container values.",
+        "`docker-compose.yml` sets the container values. `WISEEVP_TEST_*` and "
+        "`WISEEVP_BENCH_*` variables configure the test suite and the benchmark, not the "
+        "services ([operations](operations.md#vhosts-and-databases)).",
         "",
         "Each service reads the [common settings](#common-settings) and its own.",
         "",
@@ -187,7 +182,7 @@ def _section(section: Section) -> list[str]:
     for name in names:
         env = ENV_PREFIX + name.upper()
         field = fields[name]
-        meaning = NOTES.get(env) or field.description or docstrings.get(name, "")
+        meaning = _sentence(NOTES.get(env) or field.description or docstrings.get(name, ""))
         if section.service is not None and name in base:
             meaning = f"{meaning} (overrides the common default)".strip()
         lines.append(
@@ -201,6 +196,11 @@ def _section(section: Section) -> list[str]:
     return [*lines, ""]
 
 
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text + "." if text and text[-1] not in ".!?)" else text
+
+
 def _qualname(cls: type[Any]) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -211,6 +211,8 @@ def _cell(text: str) -> str:
 
 def _default(field: FieldInfo) -> str:
     value = field.get_default(call_default_factory=True)
+    if isinstance(value, SecretStr | SecretBytes):
+        return "empty" if not value.get_secret_value() else "(secret)"
     if value is None:
         return "unset"
     if isinstance(value, bool):
@@ -228,7 +230,14 @@ def _type(schema: dict[str, Any]) -> str:
     return " or ".join(_type_one(v) for v in variants) or "any"
 
 
-_FORMATS = {"uri": "URL", "date-time": "date-time (ISO 8601, with UTC offset)"}
+_FORMATS = {
+    "uri": "URL",
+    "date-time": "date-time (ISO 8601, with UTC offset)",
+    "password": "secret string",
+    "file-path": "path of an existing file",
+    "directory-path": "path of an existing directory",
+    "path": "path",
+}
 _BOUNDS = (
     ("minimum", "≥"),
     ("exclusiveMinimum", ">"),
@@ -263,7 +272,7 @@ def _attribute_docstrings(cls: type[Any]) -> dict[str, str]:
         except (OSError, TypeError, SyntaxError):
             continue
         body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for stmt, following in zip(body, body[1:], strict=False):
+        for stmt, following in itertools.pairwise(body):
             if (
                 isinstance(stmt, ast.AnnAssign)
                 and isinstance(stmt.target, ast.Name)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from wiseevp_common.asyncapi import build_asyncapi
 
 from .configuration import discover_sections, render_configuration

@@ -86,8 +86,8 @@ def parse_rfc3339(text: str) -> datetime:
     """Parse an RFC 3339 ``date-time`` (section 5.6) into an aware datetime.
 
     Stricter than ISO 8601 parsers: a ``T`` separator, seconds and an offset are required;
-    fractions beyond microseconds are truncated. Leap seconds (``:60``) are rejected, as a
-    Python datetime cannot hold them.
+    fractions beyond microseconds are truncated. Two deviations, for a Python datetime cannot
+    hold them: leap seconds (``:60``) and instants outside the years 1–9999 in UTC are rejected.
     """
     m = _RFC3339.fullmatch(text)
     if m is None:
@@ -330,9 +330,7 @@ class BootNotificationRequest(_Ocpp):
     iccid: str | None = Field(default=None, max_length=20)
     imsi: str | None = Field(default=None, max_length=20)
     meter_type: str | None = Field(default=None, alias="meterType", max_length=25)
-    meter_serial_number: str | None = Field(
-        default=None, alias="meterSerialNumber", max_length=25
-    )
+    meter_serial_number: str | None = Field(default=None, alias="meterSerialNumber", max_length=25)
 
 
 # -- MeterValues --------------------------------------------------------------------------

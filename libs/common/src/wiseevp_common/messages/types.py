@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, PlainSerializer
+from pydantic import AwareDatetime, PlainSerializer, WithJsonSchema
 
 
 def format_iso_ms(value: datetime) -> str:
@@ -13,5 +13,11 @@ def format_iso_ms(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-IsoTimestamp = Annotated[AwareDatetime, PlainSerializer(format_iso_ms, return_type=str)]
+IsoTimestamp = Annotated[
+    AwareDatetime,
+    PlainSerializer(format_iso_ms, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2018-01-01T00:00:00.000Z"]}
+    ),
+]
 """A timezone-aware instant; naive timestamps are rejected, output is UTC with ms and Z."""

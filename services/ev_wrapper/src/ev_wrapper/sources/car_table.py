@@ -12,12 +12,12 @@ contract is documented in ``services/ev_wrapper/README.md``. A row is one car:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
+
 from wiseevp_common.messages.iop import (
     Connector,
     EvCharacteristics,
@@ -47,6 +47,12 @@ ALL_CARS: Final = "*"
 """Notification payload meaning "re-read every car" (sent after a TRUNCATE)."""
 
 
+class Row(Protocol):
+    """A row by column name: an asyncpg ``Record`` or a plain dict."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
 class CarRowError(ValueError):
     """A row that does not satisfy the contract (the text says which column)."""
 
@@ -72,11 +78,11 @@ def quote_table(table: str) -> str:
 
 
 def select_all_sql(table: str) -> str:
-    return f"SELECT {', '.join(COLUMNS)} FROM {quote_table(table)} ORDER BY car_id"  # noqa: S608
+    return f"SELECT {', '.join(COLUMNS)} FROM {quote_table(table)} ORDER BY car_id"
 
 
 def select_one_sql(table: str) -> str:
-    return f"SELECT {', '.join(COLUMNS)} FROM {quote_table(table)} WHERE car_id = $1"  # noqa: S608
+    return f"SELECT {', '.join(COLUMNS)} FROM {quote_table(table)} WHERE car_id = $1"
 
 
 def ev_id_for(organisation: str, car_id: str) -> str:
@@ -122,7 +128,7 @@ def _explain(exc: ValidationError) -> str:
     return f"{column}: {first['msg']}"
 
 
-def car_from_row(row: Mapping[str, Any], organisation: str) -> CarSnapshot:
+def car_from_row(row: Row, organisation: str) -> CarSnapshot:
     """Map a row (asyncpg Record or dict with :data:`COLUMNS`) to what the wrapper publishes."""
     car_id = row["car_id"]
     if not isinstance(car_id, str) or not CAR_ID_PATTERN.fullmatch(car_id):
@@ -155,7 +161,7 @@ def car_from_row(row: Mapping[str, Any], organisation: str) -> CarSnapshot:
             soc=row["soc_pct"],
             autonomy=row["range_km"],
             coordinates=None if lon is None else (lon, lat),
-            travelledDistance=row["odometer_km"],
+            travelled_distance=row["odometer_km"],
         )
     except ValidationError as exc:
         raise CarRowError(f"car {car_id}: {_explain(exc)}") from None

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
+
 from wiseevp_common.clock import Clock
 from wiseevp_common.http import json_error
 from wiseevp_common.messages.iop import EvCharacteristics
@@ -61,6 +62,10 @@ class HttpIngestSource:
             web.put(f"{INGEST_PREFIX}/{{ev_id}}/characteristics", self.put_characteristics),
             web.post(f"{INGEST_PREFIX}/{{ev_id}}/status", self.post_status),
         ]
+
+    async def healthy(self) -> bool:
+        """Whether posted data is accepted (the source is running)."""
+        return self._sink is not None
 
     async def run(self, sink: EvSink) -> None:
         if not self._token:
@@ -120,7 +125,11 @@ class HttpIngestSource:
         self.metrics.count(f"rejected_{rejected.status}")
         log.warning(
             "rejected %s %s from %s: %d %s",
-            request.method, request.path, request.remote, rejected.status, rejected.message,
+            request.method,
+            request.path,
+            request.remote,
+            rejected.status,
+            rejected.message,
         )
         response = json_error(rejected.status, rejected.message)
         if rejected.status == 401:

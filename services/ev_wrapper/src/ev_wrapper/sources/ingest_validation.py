@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+
 from wiseevp_common.messages.iop import EvCharacteristics, EvStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,7 +59,9 @@ def _parse(model: type[M], body: bytes) -> M:
 
 def _check_id(path_id: str, body_id: str, organisation: str) -> None:
     if body_id != path_id:
-        raise IngestRejected(400, f"id {body_id!r} in the body is not the id in the path ({path_id!r})")
+        raise IngestRejected(
+            400, f"id {body_id!r} in the body is not the id in the path ({path_id!r})"
+        )
     if not body_id.startswith(f"{organisation}-"):
         raise IngestRejected(403, f"EV {body_id} is not of organisation {organisation}")
 
@@ -77,6 +80,7 @@ def parse_status(
     ahead = (status.timestamp - now).total_seconds()
     if ahead > max_future_s:
         raise IngestRejected(
-            400, f"timestamp is {ahead:.0f} s ahead of the wrapper's clock (at most {max_future_s:.0f})"
+            400,
+            f"timestamp is {ahead:.0f} s ahead of the wrapper's clock (at most {max_future_s:.0f})",
         )
     return status

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
+
 from wiseevp_common.clock import Clock
 from wiseevp_common.messages.iop import EvStatus
 
@@ -42,6 +43,15 @@ from .obd_protocol import (
 from .source_metrics import SourceMetrics
 
 log = logging.getLogger("ev_wrapper.obd")
+
+
+class _Refusal(Exception):
+    """A hello the wrapper does not accept; ``event`` is the metrics label."""
+
+    def __init__(self, reason: str, event: str = "malformed") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.event = event
 
 
 class _SessionEnded(Exception):
@@ -106,6 +116,10 @@ class ObdSource:
         await self._listening.wait()
         return self.port
 
+    async def healthy(self) -> bool:
+        """Whether the server accepts device connections."""
+        return self._listening.is_set()
+
     async def run(self, sink: EvSink) -> None:
         for ev in self.inventory.cars.values():
             await sink.characteristics(ev)
@@ -148,32 +162,21 @@ class ObdSource:
     async def _handshake(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
     ) -> str | None:
-        """The EV id of a known device that said a valid hello, else None (refused)."""
+        """The EV id of a known device that said a valid hello; None if there was no hello
+        (timeout, closed) or it was refused (told why with a ``refused`` line)."""
         try:
-            line = await asyncio.wait_for(reader.readline(), self.answer_timeout_s)
-        except TimeoutError:
-            self.metrics.count("timeout")
-            log.warning("no hello from %s within %.1f s", peer, self.answer_timeout_s)
+            hello = await self._read_hello(reader, peer)
+            if hello is None:
+                return None
+            ev_id = self.inventory.ev_for_device(hello.device)
+            if ev_id is None:
+                raise _Refusal(f"unknown device {hello.device}", "refused")
+        except _Refusal as refusal:
+            self.metrics.count(refusal.event)
+            log.warning("refused OBD connection from %s: %s", peer, refusal.reason)
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                await self._send(writer, encode(Refused(reason=refusal.reason)))
             return None
-        except ValueError:
-            return await self._refuse(writer, peer, f"hello longer than {MAX_LINE_BYTES} bytes")
-        except ConnectionError:
-            return None
-        if not line:
-            return None
-        try:
-            hello = parse_device_line(line)
-        except ProtocolError as exc:
-            return await self._refuse(writer, peer, f"malformed hello: {exc}")
-        if not isinstance(hello, Hello):
-            return await self._refuse(writer, peer, f"expected hello, got {hello.type}")
-        if hello.protocol not in SUPPORTED_VERSIONS:
-            return await self._refuse(
-                writer, peer, f"unsupported protocol version {hello.protocol}", event="refused"
-            )
-        ev_id = self.inventory.ev_for_device(hello.device)
-        if ev_id is None:
-            return await self._refuse(writer, peer, f"unknown device {hello.device}", event="refused")
         welcome = Welcome(protocol=PROTOCOL_VERSION, ev=ev_id, poll_interval_s=self.poll_interval_s)
         try:
             await self._send(writer, encode(welcome))
@@ -182,14 +185,29 @@ class ObdSource:
         log.info("device %s (%s) connected from %s", hello.device, ev_id, peer)
         return ev_id
 
-    async def _refuse(
-        self, writer: asyncio.StreamWriter, peer: str, reason: str, *, event: str = "malformed"
-    ) -> None:
-        self.metrics.count(event)
-        log.warning("refused OBD connection from %s: %s", peer, reason)
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            await self._send(writer, encode(Refused(reason=reason)))
-        return None
+    async def _read_hello(self, reader: asyncio.StreamReader, peer: str) -> Hello | None:
+        """The device's hello; None without one; :class:`_Refusal` if it is not acceptable."""
+        try:
+            line = await asyncio.wait_for(reader.readline(), self.answer_timeout_s)
+        except TimeoutError:
+            self.metrics.count("timeout")
+            log.warning("no hello from %s within %.1f s", peer, self.answer_timeout_s)
+            return None
+        except ValueError:
+            raise _Refusal(f"hello longer than {MAX_LINE_BYTES} bytes") from None
+        except ConnectionError:
+            return None
+        if not line:
+            return None
+        try:
+            hello = parse_device_line(line)
+        except ProtocolError as exc:
+            raise _Refusal(f"malformed hello: {exc}") from None
+        if not isinstance(hello, Hello):
+            raise _Refusal(f"expected hello, got {hello.type}")
+        if hello.protocol not in SUPPORTED_VERSIONS:
+            raise _Refusal(f"unsupported protocol version {hello.protocol}", "refused")
+        return hello
 
     async def _send(self, writer: asyncio.StreamWriter, data: bytes) -> None:
         writer.write(data)
@@ -202,8 +220,12 @@ class ObdSource:
         if previous is not None:
             previous.replaced = True
             previous.writer.close()
-            log.info("%s reconnected from %s; closing its connection from %s", ev_id,
-                     session.peer, previous.peer)
+            log.info(
+                "%s reconnected from %s; closing its connection from %s",
+                ev_id,
+                session.peer,
+                previous.peer,
+            )
         try:
             await sink.characteristics(self.inventory.cars[ev_id])
             reason = await self._serve(session, sink)
@@ -221,16 +243,17 @@ class ObdSource:
 
     async def _serve(self, session: _Session, sink: EvSink) -> str:
         """Poll and read answers until the session ends; return why it ended."""
+        ended: list[_SessionEnded] = []
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._read_answers(session), name=f"obd-read-{session.ev_id}")
                 group.create_task(self._poll(session, sink), name=f"obd-poll-{session.ev_id}")
-        except* _SessionEnded as ended:
-            first = ended.exceptions[0]
-            assert isinstance(first, _SessionEnded)
-            self.metrics.count(first.event)
-            return first.reason
-        return "session ended"  # pragma: no cover - both loops only end by raising
+        except* _SessionEnded as group_error:
+            ended = [e for e in group_error.exceptions if isinstance(e, _SessionEnded)]
+        if not ended:  # pragma: no cover - both loops only end by raising
+            return "session ended"
+        self.metrics.count(ended[0].event)
+        return ended[0].reason
 
     async def _poll(self, session: _Session, sink: EvSink) -> None:
         loop = asyncio.get_running_loop()
@@ -281,7 +304,9 @@ class ObdSource:
         pending = session.pending
         if pending is None or pending.done() or message.seq != session.seq:
             expected = "no query" if pending is None else f"query {session.seq}"
-            raise ProtocolError(f"{message.type} with seq {message.seq} while {expected} is pending")
+            raise ProtocolError(
+                f"{message.type} with seq {message.seq} while {expected} is pending"
+            )
         if isinstance(message, DeviceError):
             self.metrics.count("device_error")
             log.warning("device of %s could not read the car: %s", session.ev_id, message.message)
@@ -299,7 +324,11 @@ class ObdSource:
         self.metrics.count("malformed")
         log.warning(
             "malformed line from %s (%s), %d of %d in a row: %s",
-            session.ev_id, session.peer, session.errors, self.max_errors, reason,
+            session.ev_id,
+            session.peer,
+            session.errors,
+            self.max_errors,
+            reason,
         )
         if session.errors >= self.max_errors:
             raise _SessionEnded(f"{session.errors} malformed lines in a row", "dropped")

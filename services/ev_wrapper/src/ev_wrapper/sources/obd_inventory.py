@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from wiseevp_common.messages.iop import Connector, EvCharacteristics, EvId
 
 from .obd_protocol import DEVICE_ID_PATTERN
@@ -77,7 +78,9 @@ def parse_inventory(document: Any, organisation: str) -> Inventory:
             raise InventoryError(f"cars.{n}.id: {car.id} listed twice")
         device = car.device or car.id
         if device in ev_by_device:
-            raise InventoryError(f"cars.{n}.device: {device} already used by {ev_by_device[device]}")
+            raise InventoryError(
+                f"cars.{n}.device: {device} already used by {ev_by_device[device]}"
+            )
         cars[car.id] = EvCharacteristics(
             id=car.id, name=car.name, connector=car.connector, capacity=car.capacity
         )

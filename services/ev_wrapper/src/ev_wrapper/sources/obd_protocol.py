@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
 from wiseevp_common.messages.iop import EvStatus, EvStatusValue
 
 PROTOCOL_VERSION = 1
@@ -187,5 +188,5 @@ def status_from_reading(ev_id: str, reading: Reading, received_at: datetime) -> 
         coordinates=None
         if reading.position is None
         else (reading.position.lon, reading.position.lat),
-        travelledDistance=reading.odometer_km,
+        travelled_distance=reading.odometer_km,
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 from prometheus_client import CollectorRegistry
+
 from wiseevp_common.messages.iop import EvCharacteristics, EvStatus
 
 from .base import EvSink
@@ -87,6 +88,10 @@ class PostgresCarSource:
         self.backend_pid: int | None = None
         """Server process of the current connection (None while disconnected)."""
 
+    async def healthy(self) -> bool:
+        """Whether the source is connected to the car database and listening."""
+        return self.backend_pid is not None
+
     async def run(self, sink: EvSink) -> None:
         delay = RECONNECT_MIN_S
         while True:
@@ -100,7 +105,8 @@ class PostgresCarSource:
                 self.metrics.count("connect_failed")
                 log.warning(
                     "cannot connect to the car database (%s); retrying in %.1f s",
-                    _describe(exc), delay,
+                    _describe(exc),
+                    delay,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.reconnect_max_s)
@@ -112,7 +118,8 @@ class PostgresCarSource:
                 self.metrics.count("connection_lost")
                 log.warning(
                     "lost the car database connection (%s); reconnecting in %.1f s",
-                    _describe(exc), delay,
+                    _describe(exc),
+                    delay,
                 )
             finally:
                 self.backend_pid = None
@@ -155,7 +162,9 @@ class PostgresCarSource:
             car = notified_car(payload)
             if car is None:
                 self.metrics.count("malformed")
-                log.warning("ignored notification on %s: not a car id (%.80r)", self.channel, payload)
+                log.warning(
+                    "ignored notification on %s: not a car id (%.80r)", self.channel, payload
+                )
             elif car not in cars:
                 cars.append(car)
         if ALL_CARS in cars:
