@@ -503,7 +503,7 @@ async def _pump(
             last_ack = time.perf_counter()
             all_acked.set()
 
-    await queue.consume(on_message, no_ack=False)
+    tag = await queue.consume(on_message, no_ack=False)
     remaining = n
 
     async def publisher() -> None:
@@ -525,6 +525,7 @@ async def _pump(
         await asyncio.wait_for(all_acked.wait(), cfg.timeout)
     except TimeoutError:
         raise BenchError(f"raw: only {acked}/{n} messages consumed after {cfg.timeout} s") from None
+    await queue.cancel(tag)
     return published - started, last_ack - started
 
 

@@ -37,7 +37,7 @@ from tests.support.env import (
 )
 from tests.support.processes import ServiceProcess
 from tests.support.waiting import wait_for_value
-from tests.unit.ev_wrapper.recording_sink import RecordingSink
+from tests.support.recording_sink import RecordingSink
 from wiseevp_common.clock import ManualClock
 from wiseevp_common.http import HttpServer, build_app
 from wiseevp_common.messages.iop import EvStatusValue

@@ -42,3 +42,14 @@ def test_invalid_setting_fails_fast_naming_the_variable(
     assert var in message
     assert fragment in message
     assert info.value.code == 2
+
+
+def test_rejected_secrets_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WISEEVP_AMQP_URL", "http://user:hunter2@broker/")
+    monkeypatch.setenv("WISEEVP_MQTT_PORT", "not-a-port")
+    with pytest.raises(SettingsError) as info:
+        load_settings(ServiceSettings)
+    message = str(info.value)
+    assert "hunter2" not in message
+    assert "http://***@broker/" in message
+    assert "'not-a-port'" in message  # harmless values are still shown

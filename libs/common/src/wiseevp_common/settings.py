@@ -85,6 +85,19 @@ class ServiceSettings(BaseSettings):
 
 S = TypeVar("S", bound=ServiceSettings)
 
+_SECRET_HINTS = ("password", "token", "secret", "url", "key")
+
+
+def _shown(field: str, value: object) -> str:
+    """The rejected value as shown in an error: never a secret or credentials in a URL."""
+    if any(hint in field.lower() for hint in _SECRET_HINTS):
+        text = str(value)
+        if "url" in field.lower() and "://" in text:
+            scheme, _, rest = text.partition("://")
+            return repr(f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else text)
+        return "'***'"
+    return repr(value)
+
 
 def load_settings(cls: type[S], **overrides: object) -> S:
     """Build settings from the environment; raise :class:`SettingsError` with a clear message."""
@@ -95,5 +108,5 @@ def load_settings(cls: type[S], **overrides: object) -> S:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
             env = ENV_PREFIX + field.upper()
-            lines.append(f"  {env}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"  {env}: {err['msg']} (got {_shown(field, err.get('input'))})")
         raise SettingsError("\n".join(lines)) from None

@@ -17,7 +17,11 @@ async def build(settings: EvWrapperSettings) -> Service:
     registry = CollectorRegistry()
     clock = clock_from_settings(settings)
     publisher = IopPublisher(settings, clock, WrapperMetrics(registry))
-    source = make_source(settings, clock)
+    source = make_source(settings, clock, registry)
+    checks = {"publisher": publisher.healthy}
+    source_healthy = getattr(source, "healthy", None)
+    if source_healthy is not None:
+        checks["source"] = source_healthy
 
     async def run_source() -> None:
         await source.run(publisher)
@@ -27,5 +31,5 @@ async def build(settings: EvWrapperSettings) -> Service:
         registry=registry,
         loops=[publisher.run, run_source],
         routes=list(getattr(source, "routes", [])),
-        health_checks={"publisher": publisher.healthy},
+        health_checks=checks,
     )

@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -21,12 +24,14 @@ import aiohttp
 import aiomqtt
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import AnyUrl
 
 from wiseevp_common.settings import ServiceSettings, load_settings
+from wiseevp_common.storage.postgres import ensure_database
 from wiseevp_common.topology import IopTopic, Queue
 
 from . import setup
-from .processes import Proc
+from .processes import Proc, free_port
 from .services import REPO
 
 
@@ -37,12 +42,16 @@ class Fleet:
     lon: float
     lat: float
     label: str
+    source: str = "simulated"
+    """``obd``: the wrapper polls simulated OBD devices over the real TCP protocol."""
 
+
+DEMO_DATABASE = "wiseevp_demo"
 
 FLEETS = (
-    Fleet("TERNI", 3, 12.6467, 42.5636, "Terni (Emotion)"),
-    Fleet("PARTAGO", 25, 3.7174, 51.0543, "Ghent (Partago)"),
-    Fleet("CREVILLENT", 3, -0.8094, 38.2497, "Crevillent"),
+    Fleet("TERNI", 3, 12.6467, 42.5636, "Terni (Emotion), OBD devices over TCP", "obd"),
+    Fleet("PARTAGO", 25, 3.7174, 51.0543, "Ghent (Partago), simulated fleet"),
+    Fleet("CREVILLENT", 3, -0.8094, 38.2497, "Crevillent, simulated fleet"),
 )
 
 
@@ -121,9 +130,11 @@ async def demo(opts: argparse.Namespace) -> int:
         return 1
     log_dir = REPO / ".demo"
     log_dir.mkdir(exist_ok=True)
+    settings = settings.model_copy(update={"postgres_url": await fresh_demo_database(settings)})
     start = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
     epoch = time.time()
     clock_env = {
+        "WISEEVP_POSTGRES_URL": str(settings.postgres_url),
         "WISEEVP_CLOCK": "simulated",
         "WISEEVP_CLOCK_START": start.isoformat(),
         "WISEEVP_CLOCK_EPOCH": str(epoch),
@@ -131,24 +142,13 @@ async def demo(opts: argparse.Namespace) -> int:
     }
     dead_before = await dead_letters(settings) if await _dlq_exists(settings) else 0
     monitor = Proc("rt_monitor", "rt_monitor", clock_env, log_dir)
-    wrappers = [
-        Proc(
-            f"ev_wrapper-{f.organisation.lower()}",
-            "ev_wrapper",
-            {
-                **clock_env,
-                "WISEEVP_SOURCE": "simulated",
-                "WISEEVP_ORGANISATION": f.organisation,
-                "WISEEVP_FLEET_SIZE": str(f.size),
-                "WISEEVP_FLEET_CENTRE_LON": str(f.lon),
-                "WISEEVP_FLEET_CENTRE_LAT": str(f.lat),
-                "WISEEVP_STATUS_INTERVAL_S": str(opts.interval),
-            },
-            log_dir,
-        )
-        for f in FLEETS
+    wrappers = [wrapper_process(f, clock_env, opts, log_dir) for f in FLEETS]
+    devices = [
+        obd_devices(f, w, opts, log_dir)
+        for f, w in zip(FLEETS, wrappers, strict=True)
+        if f.source == "obd"
     ]
-    procs = [monitor, *wrappers]
+    procs = [monitor, *wrappers, *devices]
     published: dict[str, float] = {}
     try:
         print(f"demo: starting rt_monitor and {len(wrappers)} EV wrappers (logs in {log_dir})")
@@ -158,6 +158,8 @@ async def demo(opts: argparse.Namespace) -> int:
             w.start()
         for w in wrappers:
             await w.wait_healthy()
+        for d in devices:
+            d.start()
         print(
             f"demo: simulated clock from {start:%Y-%m-%d %H:%M} UTC at {opts.speed:g}x; "
             f"history API at {monitor.url}/api/v1/evs"
@@ -206,6 +208,88 @@ async def demo(opts: argparse.Namespace) -> int:
     finally:
         for p in reversed(procs):
             await p.stop()
+
+
+def wrapper_process(
+    fleet: Fleet, clock_env: dict[str, str], opts: argparse.Namespace, log_dir: Path
+) -> Proc:
+    env = {
+        **clock_env,
+        "WISEEVP_SOURCE": fleet.source,
+        "WISEEVP_ORGANISATION": fleet.organisation,
+        "WISEEVP_STATUS_INTERVAL_S": str(opts.interval),
+    }
+    if fleet.source == "obd":
+        inventory = log_dir / f"{fleet.organisation.lower()}-inventory.yaml"
+        with inventory.open("wb") as out:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ev_wrapper.obd_device_sim",
+                    "inventory",
+                    "--organisation",
+                    fleet.organisation,
+                    "--cars",
+                    str(fleet.size),
+                    "--centre-lon",
+                    str(fleet.lon),
+                    "--centre-lat",
+                    str(fleet.lat),
+                ],
+                stdout=out,
+                check=True,
+            )
+        env |= {
+            "WISEEVP_OBD_INVENTORY": str(inventory),
+            "WISEEVP_OBD_LISTEN_PORT": str(free_port()),
+            # poll as often (in simulated time) as the other wrappers publish
+            "WISEEVP_OBD_POLL_INTERVAL_S": str(opts.interval),
+        }
+    else:
+        env |= {
+            "WISEEVP_FLEET_SIZE": str(fleet.size),
+            "WISEEVP_FLEET_CENTRE_LON": str(fleet.lon),
+            "WISEEVP_FLEET_CENTRE_LAT": str(fleet.lat),
+        }
+    return Proc(f"ev_wrapper-{fleet.organisation.lower()}", "ev_wrapper", env, log_dir)
+
+
+def obd_devices(fleet: Fleet, wrapper: Proc, opts: argparse.Namespace, log_dir: Path) -> Proc:
+    """The cars' OBD devices, connecting to the wrapper's TCP server."""
+    return Proc(
+        f"obd-devices-{fleet.organisation.lower()}",
+        "ev_wrapper.obd_device_sim",
+        {},
+        log_dir,
+        args=[
+            "run",
+            "--port",
+            wrapper.env["WISEEVP_OBD_LISTEN_PORT"],
+            "--organisation",
+            fleet.organisation,
+            "--cars",
+            str(fleet.size),
+            "--centre-lon",
+            str(fleet.lon),
+            "--centre-lat",
+            str(fleet.lat),
+            "--speed",
+            str(opts.speed),
+        ],
+    )
+
+
+async def fresh_demo_database(settings: ServiceSettings) -> AnyUrl:
+    """The demo's own database (``<name>_demo``), emptied, so each run's summary is its own."""
+    url = AnyUrl(str(settings.postgres_url).rsplit("/", 1)[0] + f"/{DEMO_DATABASE}")
+    await ensure_database(str(url))
+    conn = await asyncpg.connect(str(url))
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS rt_monitor CASCADE")
+    finally:
+        await conn.close()
+    return url
 
 
 async def _dlq_exists(settings: ServiceSettings) -> bool:
@@ -257,8 +341,9 @@ def _summary(
         print(f"(nocomm: the fleet of {killed.name}, killed with SIGKILL)")
     if evs:
         print(
-            "the data stays in PostgreSQL (database wiseevp, schema rt_monitor); to browse it, "
-            "run `uv run python -m rt_monitor` with WISEEVP_HTTP_PORT=8080 and open "
+            f"the data stays in PostgreSQL (database {DEMO_DATABASE}, schema rt_monitor); to "
+            f"browse it run WISEEVP_POSTGRES_URL=postgresql://postgres@127.0.0.1/{DEMO_DATABASE} "
+            "WISEEVP_HTTP_PORT=8080 uv run python -m rt_monitor and open "
             f"http://127.0.0.1:8080/api/v1/evs/{evs[0]['id']}/status?limit=5"
         )
 

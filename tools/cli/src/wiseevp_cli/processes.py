@@ -21,9 +21,17 @@ def free_port() -> int:
 
 
 class Proc:
-    def __init__(self, name: str, module: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        env: dict[str, str],
+        log_dir: Path,
+        args: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.module = module
+        self.args = args or []
         self.port = free_port()
         self.env = {**os.environ, **env, "WISEEVP_HTTP_PORT": str(self.port)}
         self.log_path = log_dir / f"{name}.log"
@@ -40,7 +48,10 @@ class Proc:
     def start(self) -> None:
         with self.log_path.open("wb") as log:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=log
+                [sys.executable, "-m", self.module, *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=log,
             )
 
     async def wait_healthy(self, timeout: float = 60.0) -> None:

@@ -155,7 +155,7 @@ class Vehicle:
             soc=round(self.soc, 1),
             autonomy=round(self.autonomy_km(), 1),
             coordinates=(round(self.lon, 6), round(self.lat, 6)),
-            travelledDistance=round(self.odometer_km, 1),
+            travelled_distance=round(self.odometer_km, 1),
         )
 
 

@@ -58,7 +58,8 @@ CREATE TABLE evse (
 
 -- Latest StatusNotification per connector (connector 0 is the charge point as a whole).
 -- ts is the notification's timestamp or, when the charge point left it out, the time the
--- monitor received it (OCPP: "the time of receipt of the message will be assumed").
+-- monitor received it (OCPP: "the time of receipt of the message will be assumed"); such a
+-- notification that repeats the latest status (a redelivery, stamped anew) changes nothing.
 CREATE TABLE evse_connector (
     evse_id             text NOT NULL,
     connector_id        integer NOT NULL,
@@ -131,7 +132,8 @@ CREATE INDEX evse_transaction_stop_unmatched_idx
 
 -- Status history: one row per StatusNotification. The key makes redelivery idempotent; for
 -- a notification without timestamp (ts = receipt time, timestamp_reported false) the writer
--- skips it when it equals the connector's latest status, so a redelivery adds no row either.
+-- skips it when it equals the connector's latest status (or the previous timestamp-less one
+-- of the connector in the same batch), so a redelivery adds no row either.
 -- The key leads with (evse_id, ts): it serves "history of an evse, newest first".
 CREATE TABLE evse_status_history (
     evse_id             text NOT NULL,
