@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from prometheus_client import CollectorRegistry
 
 from wiseevp_common.clock import clock_from_settings
@@ -18,7 +20,7 @@ async def build(settings: EvWrapperSettings) -> Service:
     clock = clock_from_settings(settings)
     publisher = IopPublisher(settings, clock, WrapperMetrics(registry))
     source = make_source(settings, clock, registry)
-    checks = {"publisher": publisher.healthy}
+    checks: dict[str, Callable[[], Awaitable[bool]]] = {"publisher": publisher.healthy}
     source_healthy = getattr(source, "healthy", None)
     if source_healthy is not None:
         checks["source"] = source_healthy

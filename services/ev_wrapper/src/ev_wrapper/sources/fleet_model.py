@@ -119,7 +119,9 @@ class Vehicle:
         dy_km = (self.lat - self.home[1]) * KM_PER_DEG_LAT
         if math.hypot(dx_km, dy_km) > MAX_RADIUS_KM:
             self.heading_rad = math.atan2(-dy_km, -dx_km)
-        self.lon += km * math.cos(self.heading_rad) / (KM_PER_DEG_LAT * math.cos(math.radians(self.lat)))
+        self.lon += (
+            km * math.cos(self.heading_rad) / (KM_PER_DEG_LAT * math.cos(math.radians(self.lat)))
+        )
         self.lat += km * math.sin(self.heading_rad) / KM_PER_DEG_LAT
 
     def _enter(self, phase: Phase, seconds: float) -> None:
