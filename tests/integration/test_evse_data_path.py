@@ -35,8 +35,8 @@ T0 = datetime(2026, 5, 1, 10, tzinfo=UTC)
 
 
 def iso(minutes: float) -> str:
-    return (T0 + timedelta(minutes=minutes)).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
+    return (
+        (T0 + timedelta(minutes=minutes)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
 
 
@@ -85,7 +85,9 @@ async def mqtt(org: str) -> AsyncIterator[aiomqtt.Client]:
 
 
 @pytest.fixture
-async def monitor(fresh_db, fresh_broker) -> AsyncIterator[ServiceProcess]:
+async def monitor(
+    fresh_db: asyncpg.Connection, fresh_broker: None
+) -> AsyncIterator[ServiceProcess]:
     process = await ServiceProcess("rt_monitor", WISEEVP_HISTORY_MAX_LIMIT="50").started()
     try:
         yield process
@@ -97,7 +99,9 @@ def sample(value: str, **fields: str) -> dict[str, str]:
     return {"value": value, **fields}
 
 
-async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -> None:
+async def test_a_charging_session_flows_to_the_history_api(
+    monitor: ServiceProcess, mqtt: aiomqtt.Client, org: str
+) -> None:
     evse_id = f"{org}.CP.01"  # OCPP charge point ids may contain dots
     cp = Publisher(mqtt, evse_id)
     api = Api(monitor, evse_id)
@@ -110,7 +114,9 @@ async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -
             "firmwareVersion": "4.2",
         },
     )
-    await cp.send(IopTopic.EVSE_STATUS, {"connectorId": 0, "errorCode": "NoError", "status": "Available"})  # noqa: E501
+    await cp.send(
+        IopTopic.EVSE_STATUS, {"connectorId": 0, "errorCode": "NoError", "status": "Available"}
+    )
     await cp.send(
         IopTopic.EVSE_STATUS,
         {"connectorId": 1, "errorCode": "NoError", "status": "Preparing", "timestamp": iso(-1)},
@@ -144,8 +150,12 @@ async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -
 
     # the open transaction got its id from the meter values (its start has none)
     body = await wait_for_value(
-        lambda: api.get(),
-        lambda r: r[0] == 200 and r[1]["openTransactions"] and "transactionId" in r[1]["openTransactions"][0],  # noqa: E501
+        api.get,
+        lambda r: (
+            r[0] == 200
+            and r[1]["openTransactions"]
+            and "transactionId" in r[1]["openTransactions"][0]
+        ),
         what="the open transaction with its id",
     )
     (open_tx,) = body[1]["openTransactions"]
@@ -154,7 +164,11 @@ async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -
         "connectorId": 1,
         "idTag": "04A1B2C3",
         "state": "open",
-        "start": {"timestamp": iso(0), "meterStart": 1000, "receivedAt": open_tx["start"]["receivedAt"]},  # noqa: E501
+        "start": {
+            "timestamp": iso(0),
+            "meterStart": 1000,
+            "receivedAt": open_tx["start"]["receivedAt"],
+        },
     }
 
     await cp.send(
@@ -191,7 +205,7 @@ async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -
 
     # the registry and the latest status of each connector
     evse = await wait_for_value(
-        lambda: api.get(),
+        api.get,
         lambda r: any(c["status"] == "Finishing" for c in r[1]["connectors"]),
         what="connector 1 finishing",
     )
@@ -265,15 +279,16 @@ async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -
         assert seen == items, limit
 
     # errors: JSON with a message
-    for path, query, expected in [
+    bad_queries: list[tuple[str, dict[str, Any], int]] = [
         ("/metervalues", {"measurand": "Power"}, 400),
         ("/metervalues", {"limit": 51}, 400),
         ("/metervalues", {"limit": 0}, 400),
         ("/status", {"from": "yesterday"}, 400),
         ("/status", {"unknown": "1"}, 400),
-    ]:
-        status, body = await api.get(path, **query)
-        assert status == expected, (path, query, body)
+    ]
+    for path, params, expected in bad_queries:
+        status, body = await api.get(path, **params)
+        assert status == expected, (path, params, body)
         assert isinstance(body["message"], str) and body["message"]
     for path in ("", "/metervalues", "/status", "/transactions"):
         status, body = await Api(monitor, f"{org}.nobody").get(path)
@@ -282,7 +297,7 @@ async def test_a_charging_session_flows_to_the_history_api(monitor, mqtt, org) -
 
 
 async def test_a_stop_received_before_its_start_is_matched_when_the_start_arrives(
-    monitor, mqtt, org
+    monitor: ServiceProcess, mqtt: aiomqtt.Client, org: str
 ) -> None:
     evse_id = f"{org}.CP.02"
     cp = Publisher(mqtt, evse_id)
@@ -327,19 +342,28 @@ async def dead_letters(expected: int) -> list[Any]:
     return taken
 
 
-async def test_invalid_ocpp_payloads_are_dead_lettered_with_the_reason(monitor, mqtt, org) -> None:
+async def test_invalid_ocpp_payloads_are_dead_lettered_with_the_reason(
+    monitor: ServiceProcess, mqtt: aiomqtt.Client, org: str
+) -> None:
     evse_id = f"{org}.CP.03"
     cp = Publisher(mqtt, evse_id)
     await cp.send(IopTopic.EVSE_STATUS, {"connectorId": 1, "status": "Available"})  # no errorCode
     await cp.send(
         IopTopic.EVSE_METERVALUES,
-        {"connectorId": "1", "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}]},  # noqa: E501
+        {
+            "connectorId": "1",
+            "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}],
+        },
     )
     await cp.send(IopTopic.EVSE_STARTTRANSACTION, b"not json")
     # schema-valid, but a connector id cannot be negative
-    await cp.send(IopTopic.EVSE_STATUS, {"connectorId": -1, "errorCode": "NoError", "status": "Available"})  # noqa: E501
+    await cp.send(
+        IopTopic.EVSE_STATUS, {"connectorId": -1, "errorCode": "NoError", "status": "Available"}
+    )
     # and one valid message, which must be stored
-    await cp.send(IopTopic.EVSE_STATUS, {"connectorId": 1, "errorCode": "NoError", "status": "Available"})  # noqa: E501
+    await cp.send(
+        IopTopic.EVSE_STATUS, {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+    )
 
     letters = await dead_letters(4)
     assert len(letters) == 4
@@ -371,7 +395,9 @@ async def test_invalid_ocpp_payloads_are_dead_lettered_with_the_reason(monitor, 
     assert await rabbit.drain(Queue.DEAD_LETTER.name) == []
 
 
-async def test_an_unknown_evse_topic_is_dead_lettered(monitor, mqtt, org) -> None:
+async def test_an_unknown_evse_topic_is_dead_lettered(
+    monitor: ServiceProcess, mqtt: aiomqtt.Client, org: str
+) -> None:
     await mqtt.publish(f"MQTT/EVSE/{org}/heartbeat", b"{}", qos=1)
     (letter,) = await dead_letters(1)
     assert letter.headers[DeadLetterHeader.REASON.value] == "unknown-topic"
@@ -404,14 +430,18 @@ async def waiting_on_lock(conn: asyncpg.Connection) -> bool:
     )
 
 
-async def test_redelivered_messages_create_no_duplicate_rows(monitor, mqtt, org) -> None:
+async def test_redelivered_messages_create_no_duplicate_rows(
+    monitor: ServiceProcess, mqtt: aiomqtt.Client, org: str
+) -> None:
     """The monitor writes a batch but loses its AMQP connection before acking it: the broker
     redelivers the batch's messages, which are written again — and must change nothing."""
     evse_id = f"{org}.CP.04"
     cp = Publisher(mqtt, evse_id)
     api = Api(monitor, evse_id)
-    await cp.send(IopTopic.EVSE_BOOTNOTIFICATION, {"chargePointVendor": "V", "chargePointModel": "M"})  # noqa: E501
-    await wait_for_value(lambda: api.get(), lambda r: r[0] == 200, what="the evse")
+    await cp.send(
+        IopTopic.EVSE_BOOTNOTIFICATION, {"chargePointVendor": "V", "chargePointModel": "M"}
+    )
+    await wait_for_value(api.get, lambda r: r[0] == 200, what="the evse")
 
     locker = await asyncpg.connect(POSTGRES_URL)
     try:
@@ -430,17 +460,27 @@ async def test_redelivered_messages_create_no_duplicate_rows(monitor, mqtt, org)
                 "meterValue": [
                     {
                         "timestamp": iso(1),
-                        "sampledValue": [sample("10"), sample("1.5", measurand="Power.Active.Import")],  # noqa: E501
+                        "sampledValue": [
+                            sample("10"),
+                            sample("1.5", measurand="Power.Active.Import"),
+                        ],
                     }
                 ],
             },
         )
-        await cp.send(IopTopic.EVSE_STATUS, {"connectorId": 1, "errorCode": "NoError", "status": "Charging"})  # noqa: E501
+        await cp.send(
+            IopTopic.EVSE_STATUS, {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
+        )
         await cp.send(
             IopTopic.EVSE_STOPTRANSACTION,
-            {"transactionId": 5, "meterStop": 20, "timestamp": iso(2), "transactionData": [
-                {"timestamp": iso(2), "sampledValue": [sample("20", context="Transaction.End")]}
-            ]},
+            {
+                "transactionId": 5,
+                "meterStop": 20,
+                "timestamp": iso(2),
+                "transactionData": [
+                    {"timestamp": iso(2), "sampledValue": [sample("20", context="Transaction.End")]}
+                ],
+            },
         )
         # the monitor holds the four messages, unacked, its batch waiting for the lock
         await wait_for_value(
@@ -489,4 +529,5 @@ async def test_redelivered_messages_create_no_duplicate_rows(monitor, mqtt, org)
         )
     finally:
         await conn.close()
+    assert counts is not None
     assert dict(counts) == {"stops": 1, "connectors": 1}

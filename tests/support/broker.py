@@ -38,7 +38,7 @@ async def drain(queue: str, *, limit: int = 10_000) -> list[aio_pika.abc.Abstrac
     async with connection:
         channel = await connection.channel()
         q = await channel.declare_queue(queue, passive=True)
-        taken = []
+        taken: list[aio_pika.abc.AbstractIncomingMessage] = []
         while len(taken) < limit:
             message = await q.get(fail=False, no_ack=True)
             if message is None:

@@ -100,3 +100,10 @@ def test_nocomm_needs_no_measurements() -> None:
         "timestamp": "2026-01-01T00:00:00.000Z",
         "status": "nocomm",
     }
+
+
+def test_control_characters_in_name_rejected_at_the_edge() -> None:
+    """PostgreSQL cannot store NUL; such a payload must be dead-lettered, not retried."""
+    for bad in ("Zoe\x00", "line\nbreak"):
+        with pytest.raises(ValidationError):
+            EvCharacteristics.model_validate({**DESIGN_CHARACTERISTICS, "name": bad})

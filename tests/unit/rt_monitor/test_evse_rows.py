@@ -108,7 +108,9 @@ def delivery(routing_key: str, body: bytes) -> Delivery:
 
 def test_edge_validation_needs_no_id_in_ocpp_payloads() -> None:
     body = b'{"connectorId": 1, "errorCode": "NoError", "status": "Available"}'
-    message = parse_iop(delivery(IopTopic.EVSE_STATUS.routing_key(evse_id="CP.7"), body), EVSE_TOPICS)
+    message = parse_iop(
+        delivery(IopTopic.EVSE_STATUS.routing_key(evse_id="CP.7"), body), EVSE_TOPICS
+    )
     assert message.params == {"evse_id": "CP.7"}
     assert isinstance(message.payload, StatusNotificationRequest)
     with pytest.raises(InvalidMessage) as err:
@@ -177,7 +179,9 @@ def test_latest_per_connector_keeps_the_newest_of_each_connector() -> None:
         for s, m in [("Charging", 5), ("Preparing", 1), ("Finishing", 9)]
     ]
     rows.append(connector_status_row("A", status(2, {"status": "Available"}), RECEIVED))
-    rows.append(connector_status_row("B", status(1, {"status": "Faulted", "timestamp": iso(0)}), RECEIVED))  # noqa: E501
+    rows.append(
+        connector_status_row("B", status(1, {"status": "Faulted", "timestamp": iso(0)}), RECEIVED)
+    )
     latest = {(r.evse_id, r.connector_id): r.status for r in latest_per_connector(rows)}
     assert latest == {("A", 1): "Finishing", ("A", 2): "Available", ("B", 1): "Faulted"}
 
@@ -188,7 +192,9 @@ def test_seen_rows_and_latest_boot() -> None:
     rows: list[EvseRow] = [
         boot_row("B", newer, RECEIVED + timedelta(seconds=3)),
         boot_row("B", boot, RECEIVED),
-        connector_status_row("A", status(1, {"status": "Available"}), RECEIVED + timedelta(seconds=1)),  # noqa: E501
+        connector_status_row(
+            "A", status(1, {"status": "Available"}), RECEIVED + timedelta(seconds=1)
+        ),
         connector_status_row("A", status(1, {"status": "Available"}), RECEIVED),
     ]
     assert seen_rows(rows) == [
@@ -336,7 +342,10 @@ def test_start_and_stop_rows() -> None:
                 "timestamp": iso(60),
                 "transactionId": 9,
                 "transactionData": [
-                    {"timestamp": iso(60), "sampledValue": [{"value": "3000010000", "context": "Transaction.End"}]}  # noqa: E501
+                    {
+                        "timestamp": iso(60),
+                        "sampledValue": [{"value": "3000010000", "context": "Transaction.End"}],
+                    }
                 ],
             }
         )
@@ -346,21 +355,41 @@ def test_start_and_stop_rows() -> None:
     assert stopped.reason == "Local"  # OCPP: reason may be omitted only when it is Local
     assert stopped.id_tag is None
     (sample,) = stopped.samples
-    assert (sample.connector_id, sample.transaction_id, sample.context) == (None, 9, "Transaction.End")  # noqa: E501
+    assert (sample.connector_id, sample.transaction_id, sample.context) == (
+        None,
+        9,
+        "Transaction.End",
+    )
 
 
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: connector_status_row("A", status(-1, {"status": "Available"}), RECEIVED), "connectorId"),  # noqa: E501
-        (lambda: connector_status_row("A", status(2**31, {"status": "Available"}), RECEIVED), "connectorId"),  # noqa: E501
-        (lambda: connector_status_row("A", status(1, {"status": "Available", "info": "a\x00"}), RECEIVED), "NUL"),  # noqa: E501
-        (lambda: connector_status_row("A\x00", status(1, {"status": "Available"}), RECEIVED), "NUL"),  # noqa: E501
+        (
+            lambda: connector_status_row("A", status(-1, {"status": "Available"}), RECEIVED),
+            "connectorId",
+        ),
+        (
+            lambda: connector_status_row("A", status(2**31, {"status": "Available"}), RECEIVED),
+            "connectorId",
+        ),
+        (
+            lambda: connector_status_row(
+                "A", status(1, {"status": "Available", "info": "a\x00"}), RECEIVED
+            ),
+            "NUL",
+        ),
+        (
+            lambda: connector_status_row("A\x00", status(1, {"status": "Available"}), RECEIVED),
+            "NUL",
+        ),
         (
             lambda: start_row(
                 "A",
                 StartTransactionRequest.model_validate_json(
-                    json.dumps({"connectorId": 0, "idTag": "T", "meterStart": 0, "timestamp": iso(0)})  # noqa: E501
+                    json.dumps(
+                        {"connectorId": 0, "idTag": "T", "meterStart": 0, "timestamp": iso(0)}
+                    )
                 ),
                 RECEIVED,
             ),
@@ -384,7 +413,7 @@ def test_start_and_stop_rows() -> None:
                         {
                             "connectorId": 1,
                             "transactionId": 2**31,
-                            "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}],  # noqa: E501
+                            "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}],
                         }
                     )
                 ),
@@ -479,11 +508,16 @@ def test_two_stops_close_two_transactions_in_time_order() -> None:
 
 
 def test_a_page_never_ends_inside_a_timestamp() -> None:
-    rows = [10, 9, 9, 9, 8, 7]  # timestamps, newest first (limit + 1 fetched)
-    assert cut_page(rows[:3], 5, lambda r: r) == [10, 9, 9]  # everything fits
-    assert cut_page(rows[:5], 4, lambda r: r) == [10, 9, 9, 9]  # row 5 is another timestamp
-    assert cut_page(rows[:4], 3, lambda r: r) == [10]  # the 9s would be split
-    assert cut_page([9, 9, 9], 2, lambda r: r) == []  # one timestamp is larger than a page
+    t10, t9, t8, t7 = ts(10), ts(9), ts(8), ts(7)
+    rows = [t10, t9, t9, t9, t8, t7]  # timestamps, newest first (limit + 1 fetched)
+
+    def same(t: datetime) -> datetime:
+        return t
+
+    assert cut_page(rows[:3], 5, same) == [t10, t9, t9]  # everything fits
+    assert cut_page(rows[:5], 4, same) == [t10, t9, t9, t9]  # row 5 is another timestamp
+    assert cut_page(rows[:4], 3, same) == [t10]  # the t9 rows would be split
+    assert cut_page([t9, t9, t9], 2, same) == []  # one timestamp is larger than a page
 
 
 # -- the handler ----------------------------------------------------------------------------------
@@ -506,14 +540,39 @@ def ingest() -> tuple[EvseIngest, Collect]:
 @pytest.mark.parametrize(
     ("topic", "body", "kind"),
     [
-        (IopTopic.EVSE_BOOTNOTIFICATION, {"chargePointVendor": "V", "chargePointModel": "M"}, BootRow),  # noqa: E501
-        (IopTopic.EVSE_STATUS, {"connectorId": 1, "errorCode": "NoError", "status": "Available"}, ConnectorStatusRow),  # noqa: E501
-        (IopTopic.EVSE_METERVALUES, {"connectorId": 1, "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}]}, MeterValuesRow),  # noqa: E501
-        (IopTopic.EVSE_STARTTRANSACTION, {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": iso(0)}, StartRow),  # noqa: E501
-        (IopTopic.EVSE_STOPTRANSACTION, {"meterStop": 5, "timestamp": iso(1), "transactionId": 3}, StopRow),  # noqa: E501
+        (
+            IopTopic.EVSE_BOOTNOTIFICATION,
+            {"chargePointVendor": "V", "chargePointModel": "M"},
+            BootRow,
+        ),
+        (
+            IopTopic.EVSE_STATUS,
+            {"connectorId": 1, "errorCode": "NoError", "status": "Available"},
+            ConnectorStatusRow,
+        ),
+        (
+            IopTopic.EVSE_METERVALUES,
+            {
+                "connectorId": 1,
+                "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}],
+            },
+            MeterValuesRow,
+        ),
+        (
+            IopTopic.EVSE_STARTTRANSACTION,
+            {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": iso(0)},
+            StartRow,
+        ),
+        (
+            IopTopic.EVSE_STOPTRANSACTION,
+            {"meterStop": 5, "timestamp": iso(1), "transactionId": 3},
+            StopRow,
+        ),
     ],
 )
-async def test_each_topic_becomes_its_row_kind(topic: object, body: dict[str, object], kind: type) -> None:  # noqa: E501
+async def test_each_topic_becomes_its_row_kind(
+    topic: object, body: dict[str, object], kind: type
+) -> None:
     handler, sink = ingest()
     routing_key = topic.routing_key(evse_id="ACME.CP.1")  # type: ignore[attr-defined]
     await handler.handle(parse_iop(delivery(routing_key, json.dumps(body).encode()), EVSE_TOPICS))
@@ -540,7 +599,9 @@ def test_a_repeated_status_without_timestamp_is_dropped_from_the_batch() -> None
             "A", status(connector, {"status": value}), RECEIVED + timedelta(seconds=seconds)
         )
 
-    timed = connector_status_row("A", status(1, {"status": "Charging", "timestamp": iso(0)}), RECEIVED)  # noqa: E501
+    timed = connector_status_row(
+        "A", status(1, {"status": "Charging", "timestamp": iso(0)}), RECEIVED
+    )
     rows = [
         no_ts(1, "Charging", 0),
         no_ts(1, "Charging", 1),  # a redelivery of the first: dropped

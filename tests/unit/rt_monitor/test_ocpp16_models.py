@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ocpp
+import ocpp  # type: ignore[import-untyped]
 import pytest
-from jsonschema import Draft4Validator, FormatChecker
+from jsonschema import Draft4Validator, FormatChecker  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
 from wiseevp_common.messages.ocpp16 import (
@@ -81,7 +81,7 @@ def load_schema(action: str) -> dict[str, Any]:
 
 def schema_accepts(action: str, body: bytes) -> bool:
     validator = Draft4Validator(load_schema(action), format_checker=FORMATS)
-    return validator.is_valid(json.loads(body))
+    return bool(validator.is_valid(json.loads(body)))
 
 
 def model_accepts(model: type[BaseModel], body: bytes) -> bool:
@@ -198,19 +198,7 @@ def walk_variants(schema: dict[str, Any], value: Any) -> Iterator[tuple[str, Any
     """Variants of ``value`` (valid for ``schema``) at every level, valid or not."""
     kind = schema.get("type")
     if kind == "object":
-        yield "not an object", [value]
-        yield "with an unknown field", {**value, "unknownField": "x"}
-        for name, sub in schema["properties"].items():
-            if name not in value:
-                continue
-            rest = {k: v for k, v in value.items() if k != name}
-            yield f"{name} absent", rest
-            yield f"{name} null", {**value, name: None}
-            snake = re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-            if snake != name:
-                yield f"{name} as {snake}", {**rest, snake: value[name]}
-            for what, variant in walk_variants(sub, value[name]):
-                yield f"{name}: {what}", {**value, name: variant}
+        yield from _object_variants(schema, value)
     elif kind == "array":
         yield "empty array", []
         yield "not an array", value[0]
@@ -218,23 +206,7 @@ def walk_variants(schema: dict[str, Any], value: Any) -> Iterator[tuple[str, Any
         for what, variant in walk_variants(schema["items"], value[0]):
             yield f"[0]: {what}", [variant, *value[1:]]
     elif kind == "string":
-        yield "a number", 12
-        yield "a boolean", True
-        yield "empty", ""
-        for allowed in schema.get("enum", ()):
-            yield f"enum {allowed}", allowed
-            yield f"enum {allowed} lower-cased", allowed.lower()
-        if "enum" in schema:
-            yield "not in the enum", "Unknown"
-        if "maxLength" in schema:
-            n = schema["maxLength"]
-            yield "at maxLength", "x" * n
-            yield "above maxLength", "x" * (n + 1)
-            yield "at maxLength, non-ASCII", "é" * n
-            yield "above maxLength, non-ASCII", "€" * (n + 1)
-        if schema.get("format") == "date-time":
-            for ts in TIMESTAMPS:
-                yield f"timestamp {ts!r}", ts
+        yield from _string_variants(schema)
     elif kind == "integer":
         for number in (0, -1, 2**31, -(2**63), 10**30):
             yield f"integer {number}", number
@@ -242,6 +214,42 @@ def walk_variants(schema: dict[str, Any], value: Any) -> Iterator[tuple[str, Any
         yield "float 1.5", 1.5
         yield "string", "1"
         yield "boolean", True
+
+
+def _object_variants(schema: dict[str, Any], value: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    yield "not an object", [value]
+    yield "with an unknown field", {**value, "unknownField": "x"}
+    for name, sub in schema["properties"].items():
+        if name not in value:
+            continue
+        rest = {k: v for k, v in value.items() if k != name}
+        yield f"{name} absent", rest
+        yield f"{name} null", {**value, name: None}
+        snake = re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+        if snake != name:
+            yield f"{name} as {snake}", {**rest, snake: value[name]}
+        for what, variant in walk_variants(sub, value[name]):
+            yield f"{name}: {what}", {**value, name: variant}
+
+
+def _string_variants(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    yield "a number", 12
+    yield "a boolean", True
+    yield "empty", ""
+    for allowed in schema.get("enum", ()):
+        yield f"enum {allowed}", allowed
+        yield f"enum {allowed} lower-cased", allowed.lower()
+    if "enum" in schema:
+        yield "not in the enum", "Unknown"
+    if "maxLength" in schema:
+        n = schema["maxLength"]
+        yield "at maxLength", "x" * n
+        yield "above maxLength", "x" * (n + 1)
+        yield "at maxLength, non-ASCII", "é" * n
+        yield "above maxLength, non-ASCII", "€" * (n + 1)
+    if schema.get("format") == "date-time":
+        for ts in TIMESTAMPS:
+            yield f"timestamp {ts!r}", ts
 
 
 def cases() -> Iterator[Any]:
@@ -255,9 +263,7 @@ def cases() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("action", "model", "payload"), list(cases()))
-def test_model_and_official_schema_agree(
-    action: str, model: type[BaseModel], payload: Any
-) -> None:
+def test_model_and_official_schema_agree(action: str, model: type[BaseModel], payload: Any) -> None:
     body = json.dumps(payload, ensure_ascii=False).encode()
     assert model_accepts(model, body) == schema_accepts(action, body), body.decode()
 
@@ -274,28 +280,49 @@ def test_the_generated_cases_include_both_verdicts() -> None:
     assert len(list(cases())) > 500
 
 
-@pytest.mark.parametrize(
-    ("action", "model", "body", "valid"),
-    [
-        ("StatusNotification", StatusNotificationRequest, b'{"connectorId": 1, "errorCode": "NoError", "status": "Available"}', True),  # noqa: E501
-        ("StatusNotification", StatusNotificationRequest, b'{"connectorId": 1e0, "errorCode": "NoError", "status": "Available"}', False),  # noqa: E501
-        ("StatusNotification", StatusNotificationRequest, b'{"connectorId": -0, "errorCode": "NoError", "status": "Available"}', True),  # noqa: E501
-        ("StatusNotification", StatusNotificationRequest, b'{"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": 1777629600}', False),  # noqa: E501
-        ("MeterValues", MeterValuesRequest, b'{"connectorId": 0, "meterValue": [{"timestamp": "2026-05-01T10:00:00Z", "sampledValue": []}]}', False),  # noqa: E501
-        ("MeterValues", MeterValuesRequest, b'{"connectorId": 0, "meterValue": [{"timestamp": "2026-05-01T10:00:00Z", "sampledValue": [{"value": "1", "unit": "Hertz"}]}]}', True),  # noqa: E501
-        ("StopTransaction", StopTransactionRequest, b'{"meterStop": 1, "timestamp": "2026-05-01T10:00:00Z", "transactionId": 1, "transactionData": [{"timestamp": "2026-05-01T10:00:00Z", "sampledValue": []}]}', True),  # noqa: E501
-        ("StopTransaction", StopTransactionRequest, b'{"meterStop": 1, "timestamp": "2026-05-01T10:00:00Z", "transactionId": 1, "transactionData": [{"timestamp": "2026-05-01T10:00:00Z", "sampledValue": [{"value": "1", "unit": "Hertz"}]}]}', False),  # noqa: E501
-        ("StopTransaction", StopTransactionRequest, b'{"meterStop": 1, "timestamp": "2026-05-01T10:00:00Z", "transactionId": 1, "transactionData": []}', True),  # noqa: E501
-        ("StartTransaction", StartTransactionRequest, b'{"connectorId": 1, "idTag": "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00", "meterStart": 0, "timestamp": "2026-05-01T10:00:00Z"}', True),  # noqa: E501
-        ("BootNotification", BootNotificationRequest, b'["chargePointVendor", "chargePointModel"]', False),  # noqa: E501
-        ("BootNotification", BootNotificationRequest, b'{"chargePointVendor": "V", "chargePointModel": "M", "iccid": "a\\u0000b"}', True),  # noqa: E501
-    ],
-)
-def test_edge_cases_in_raw_json(
-    action: str, model: type[BaseModel], body: bytes, valid: bool
-) -> None:
-    assert schema_accepts(action, body) is valid
-    assert model_accepts(model, body) is valid
+AVAILABLE = '"errorCode": "NoError", "status": "Available"'
+AT = '"timestamp": "2026-05-01T10:00:00Z"'
+STOP = f'"meterStop": 1, {AT}, "transactionId": 1'
+EMOJI_20 = "\\ud83d\\ude00" * 20  # 20 characters written as 40 UTF-16 escapes
+RAW_EDGE_CASES = [
+    ("StatusNotification", f'{{"connectorId": 1, {AVAILABLE}}}', True),
+    ("StatusNotification", f'{{"connectorId": 1e0, {AVAILABLE}}}', False),
+    ("StatusNotification", f'{{"connectorId": -0, {AVAILABLE}}}', True),
+    ("StatusNotification", f'{{"connectorId": 1, {AVAILABLE}, "timestamp": 1777629600}}', False),
+    ("MeterValues", f'{{"connectorId": 0, "meterValue": [{{{AT}, "sampledValue": []}}]}}', False),
+    (
+        "MeterValues",
+        f'{{"connectorId": 0, "meterValue": '
+        f'[{{{AT}, "sampledValue": [{{"value": "1", "unit": "Hertz"}}]}}]}}',
+        True,
+    ),
+    ("StopTransaction", f'{{{STOP}, "transactionData": [{{{AT}, "sampledValue": []}}]}}', True),
+    (
+        "StopTransaction",
+        f'{{{STOP}, "transactionData": '
+        f'[{{{AT}, "sampledValue": [{{"value": "1", "unit": "Hertz"}}]}}]}}',
+        False,
+    ),
+    ("StopTransaction", f'{{{STOP}, "transactionData": []}}', True),
+    (
+        "StartTransaction",
+        f'{{"connectorId": 1, "idTag": "{EMOJI_20}", "meterStart": 0, {AT}}}',
+        True,
+    ),
+    ("BootNotification", '["chargePointVendor", "chargePointModel"]', False),
+    (
+        "BootNotification",
+        '{"chargePointVendor": "V", "chargePointModel": "M", "iccid": "a\\u0000b"}',
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("action", "body", "valid"), RAW_EDGE_CASES)
+def test_edge_cases_in_raw_json(action: str, body: str, valid: bool) -> None:
+    model = FULL[action][0]
+    assert schema_accepts(action, body.encode()) is valid
+    assert model_accepts(model, body.encode()) is valid
 
 
 # -- structure ---------------------------------------------------------------------------------
@@ -349,8 +376,9 @@ def test_structure_matches_the_schema(
         assert lengths == ([prop["maxLength"]] if "maxLength" in prop else []), f"{where}.{name}"
         if "enum" in prop:
             enums = [
-                a for a in _type_args(fields[name].annotation) if isinstance(a, type) and
-                issubclass(a, str) and a is not str
+                a
+                for a in _type_args(fields[name].annotation)
+                if isinstance(a, type) and issubclass(a, str) and a is not str
             ]
             assert len(enums) == 1, f"{where}.{name}"
             values = {e.value for e in enums[0]}  # type: ignore[attr-defined]
@@ -392,7 +420,9 @@ def test_wire_form_round_trips_with_camel_case_names_and_no_nulls() -> None:
         wire = json.loads(parsed.to_json())  # type: ignore[attr-defined]
         assert set(wire) == set(full), action
         assert model.model_validate_json(json.dumps(wire)) == parsed, action
-    sparse = StopTransactionRequest(meter_stop=1, timestamp=datetime(2026, 5, 1, tzinfo=UTC), transaction_id=3)  # noqa: E501
+    sparse = StopTransactionRequest(
+        meter_stop=1, timestamp=datetime(2026, 5, 1, tzinfo=UTC), transaction_id=3
+    )
     assert json.loads(sparse.to_json()) == {
         "meterStop": 1,
         "timestamp": "2026-05-01T00:00:00.000Z",

@@ -66,7 +66,12 @@ class EvCharacteristics(_Contract):
     """``MQTT/EV/<id>/characteristics`` — retained, QoS 1, published on connect."""
 
     id: EvId
-    name: str = Field(min_length=1, max_length=200, description="Free text description")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Free text description (no control characters)",
+    )
     connector: Connector
     capacity: float = Field(gt=0, le=1000, description="Battery capacity, kWh")
 

@@ -87,7 +87,7 @@ def parse_rfc3339(text: str) -> datetime:
 
     Stricter than ISO 8601 parsers: a ``T`` separator, seconds and an offset are required;
     fractions beyond microseconds are truncated. Two deviations, for a Python datetime cannot
-    hold them: leap seconds (``:60``) and instants outside the years 1–9999 in UTC are rejected.
+    hold them: leap seconds (``:60``) and instants outside the years 1 to 9999 in UTC are rejected.
     """
     m = _RFC3339.fullmatch(text)
     if m is None:
@@ -119,8 +119,8 @@ def _rfc3339_input(value: object) -> object:
 
 
 OcppDateTime = Annotated[IsoTimestamp, BeforeValidator(_rfc3339_input)]
-"""OCPP ``dateTime``: an RFC 3339 string with an offset on input; an aware UTC datetime in
-Python; written back as UTC with milliseconds and ``Z``."""
+"""OCPP ``dateTime``: an RFC 3339 string with an offset in JSON (parsed to UTC), an aware
+datetime from Python; written back as UTC with milliseconds and ``Z``."""
 
 
 # -- base ---------------------------------------------------------------------------------
