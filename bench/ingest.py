@@ -105,6 +105,7 @@ class Config:
     timeout: float
     env: dict[str, str]
     nice: int
+    monitor_module: str
     profile: bool
     skip_raw: bool
 
@@ -158,6 +159,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "EV wrappers on other machines",
     )
     p.add_argument(
+        "--monitor-module",
+        default="rt_monitor",
+        help="module run as the RT monitor (python -m MODULE): for A/B runs of a patched build",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help="run rt_monitor under cProfile and print its hot spots (slows it: figures are "
@@ -187,6 +193,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         timeout=a.timeout or (40.0 if quick else 180.0),
         env=env,
         nice=max(0, min(19, a.nice)),
+        monitor_module=a.monitor_module,
         profile=bool(a.profile),
         skip_raw=bool(a.skip_raw),
     )
@@ -357,7 +364,8 @@ def free_port() -> int:
 class MonitorProcess:
     """``python -m rt_monitor`` on the bench vhost/database; logs under ``.bench/``."""
 
-    def __init__(self, extra_env: dict[str, str], *, profile: bool) -> None:
+    def __init__(self, extra_env: dict[str, str], *, module: str, profile: bool) -> None:
+        self.module = module
         self.port = free_port()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.log_path = OUT_DIR / f"rt_monitor-{stamp}.log"
@@ -390,7 +398,7 @@ class MonitorProcess:
         cmd = [sys.executable]
         if self.profile_path is not None:
             cmd += ["-m", "cProfile", "-o", str(self.profile_path)]
-        cmd += ["-m", "rt_monitor"]
+        cmd += ["-m", self.module]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=log, cwd=ROOT)
 
@@ -960,6 +968,7 @@ class Outcome:
             "payload_bytes": payload_bytes,
             "mode": cfg.mode,
             "env": cfg.env,
+            "monitor_module": cfg.monitor_module,
             "nice": cfg.nice,
             "target_ratio_met": None if ratio is None else ratio >= TARGET_RATIO,
             "target_p99_met": None if p99 is None else p99 < TARGET_P99_MS,
@@ -1008,7 +1017,7 @@ def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
     _table(
         f"wiseevp ingestion benchmark ({cfg.mode})",
         [
-            ("rt_monitor settings", settings),
+            ("rt_monitor", f"python -m {cfg.monitor_module}; settings: {settings}"),
             ("EVs (MQTT clients)", f"{cfg.evs}, {cfg.mqtt_window} QoS 1 publishes in flight each"),
             ("payload", f"{payload_bytes} bytes (EvStatus JSON, all fields)"),
             ("bench process niceness (e2e, latency)", str(cfg.nice)),
@@ -1138,7 +1147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_args(argv)
     payload = status_payload(f"{ORG}-00001", now_ms(), 12345)
     outcome = Outcome()
-    monitor = MonitorProcess(cfg.env, profile=cfg.profile)
+    monitor = MonitorProcess(cfg.env, module=cfg.monitor_module, profile=cfg.profile)
     code = 0
     try:
         asyncio.run(amain(cfg, outcome, monitor, payload))

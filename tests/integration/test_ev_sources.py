@@ -36,8 +36,8 @@ from tests.support.env import (
     free_port,
 )
 from tests.support.processes import ServiceProcess
-from tests.support.waiting import wait_for_value
 from tests.support.recording_sink import RecordingSink
+from tests.support.waiting import wait_for_value
 from wiseevp_common.clock import ManualClock
 from wiseevp_common.http import HttpServer, build_app
 from wiseevp_common.messages.iop import EvStatusValue
