@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
+from wiseevp_cli.processes import wait_until_healthy
 
 from .env import free_port, service_env
 
@@ -38,19 +38,10 @@ class ServiceProcess:
         return self
 
     async def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise AssertionError(f"{self.module} exited early:\n{self.logs()}")
-                try:
-                    async with http.get(self.url + "/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"{self.module} not healthy after {timeout} s:\n{self.logs()}")
+        alive = lambda: self.proc is None or self.proc.poll() is None  # noqa: E731
+        problem = await wait_until_healthy(self.url, alive, timeout)
+        if problem is not None:
+            raise AssertionError(f"{self.module} {problem}:\n{self.logs()}")
 
     async def started(self, timeout: float = 30.0) -> ServiceProcess:
         self.start()

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +19,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def wait_until_healthy(
+    url: str, alive: Callable[[], bool], timeout: float, interval: float = 0.1
+) -> str | None:
+    """Poll ``url``/healthz until it answers 200; the problem (exited, timeout) or None."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if not alive():
+                return "exited"
+            try:
+                async with http.get(url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return None
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(interval)
+    return f"not healthy after {timeout} s"
 
 
 class Proc:
@@ -55,19 +75,9 @@ class Proc:
             )
 
     async def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if not self.alive:
-                    raise RuntimeError(f"{self.name} exited; see {self.log_path}")
-                try:
-                    async with http.get(self.url + "/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise RuntimeError(f"{self.name} not healthy after {timeout} s; see {self.log_path}")
+        problem = await wait_until_healthy(self.url, lambda: self.alive, timeout)
+        if problem is not None:
+            raise RuntimeError(f"{self.name} {problem}; see {self.log_path}")
 
     def kill(self) -> None:
         if self.popen is not None and self.alive:
