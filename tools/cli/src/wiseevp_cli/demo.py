@@ -223,20 +223,7 @@ def wrapper_process(
         inventory = log_dir / f"{fleet.organisation.lower()}-inventory.yaml"
         with inventory.open("wb") as out:
             subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "ev_wrapper.obd_device_sim",
-                    "inventory",
-                    "--organisation",
-                    fleet.organisation,
-                    "--cars",
-                    str(fleet.size),
-                    "--centre-lon",
-                    str(fleet.lon),
-                    "--centre-lat",
-                    str(fleet.lat),
-                ],
+                [sys.executable, "-m", "ev_wrapper.obd_device_sim", "inventory", *_cars(fleet)],
                 stdout=out,
                 check=True,
             )
@@ -264,20 +251,18 @@ def obd_devices(fleet: Fleet, wrapper: Proc, opts: argparse.Namespace, log_dir: 
         log_dir,
         args=[
             "run",
-            "--port",
-            wrapper.env["WISEEVP_OBD_LISTEN_PORT"],
-            "--organisation",
-            fleet.organisation,
-            "--cars",
-            str(fleet.size),
-            "--centre-lon",
-            str(fleet.lon),
-            "--centre-lat",
-            str(fleet.lat),
-            "--speed",
-            str(opts.speed),
+            *_cars(fleet),
+            *("--port", wrapper.env["WISEEVP_OBD_LISTEN_PORT"], "--speed", str(opts.speed)),
         ],
     )
+
+
+def _cars(fleet: Fleet) -> list[str]:
+    """The OBD simulator's options naming the fleet's cars (same ids as the inventory)."""
+    return [
+        *("--organisation", fleet.organisation, "--cars", str(fleet.size)),
+        *("--centre-lon", str(fleet.lon), "--centre-lat", str(fleet.lat)),
+    ]
 
 
 async def fresh_demo_database(settings: ServiceSettings) -> AnyUrl:
