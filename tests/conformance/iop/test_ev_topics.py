@@ -1,0 +1,157 @@
+"""Design 3.2.2.1 (EV wrappers' IOP topics) and the requirements on EV data, one test each,
+against a real EV wrapper process and RabbitMQ's MQTT plugin."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import aiomqtt
+import pytest
+
+from tests.support.env import MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME
+from tests.support.processes import ServiceProcess
+from tests.support.waiting import wait_for_value
+
+pytestmark = [pytest.mark.integration]
+
+
+def wrapper(org: str, **env: str) -> ServiceProcess:
+    return ServiceProcess(
+        "ev_wrapper",
+        WISEEVP_ORGANISATION=org,
+        WISEEVP_FLEET_SIZE="2",
+        WISEEVP_CLOCK="simulated",
+        WISEEVP_CLOCK_SPEED="600",
+        WISEEVP_STATUS_INTERVAL_S="60",
+        **env,
+    )
+
+
+async def first_messages(topic_filter: str, count: int, timeout: float = 20) -> list[Any]:
+    """Subscribe as a new client and collect ``count`` messages (retained ones come first)."""
+    got: list[Any] = []
+    async with aiomqtt.Client(
+        MQTT_HOST, MQTT_PORT, username=MQTT_USERNAME, password=MQTT_PASSWORD
+    ) as client:
+        await client.subscribe(topic_filter, qos=1)
+        async with asyncio.timeout(timeout):
+            async for message in client.messages:
+                got.append(message)
+                if len(got) >= count:
+                    break
+    return got
+
+
+@pytest.fixture
+async def running_wrapper(fresh_broker: None, org: str) -> AsyncIterator[ServiceProcess]:
+    process = await wrapper(org).started()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+async def test_3_2_2_1_characteristics_published_on_connect_and_retained(
+    running_wrapper: ServiceProcess, org: str
+) -> None:
+    """EV wrappers publish the characteristics of the monitored EVs upon connection to the
+    MQTT broker [...] This publication may be flagged as "retained" (i.e. broker will send the
+    characteristics to any new subscriber automatically). QoS-Level: 1"""
+    await asyncio.sleep(0.5)  # connected and published before we subscribe
+    messages = await first_messages(f"MQTT/EV/{org}-00001/characteristics", 1)
+    message = messages[0]
+    assert message.retain  # delivered to a late subscriber because it is retained
+    assert message.qos == 1
+    payload = json.loads(message.payload)
+    assert payload == {
+        "id": f"{org}-00001",
+        "name": payload["name"],
+        "connector": {"type": "mennekes", "power": "22"},
+        "capacity": 22.0,
+    }
+
+
+async def test_3_2_2_1_status_periodic_retained_with_design_fields(
+    running_wrapper: ServiceProcess, org: str
+) -> None:
+    """EV wrappers periodically publish their status under this topic. This publication may
+    be flagged as "retained" [...] QoS-Level: 1. Payload: id, timestamp (ISO8601), status
+    (disconnected, connected, charging, nocomm), soc (%), autonomy (km), coordinates
+    [longitude, latitude], travelledDistance."""
+    messages = await first_messages(f"MQTT/EV/{org}-00002/status", 3)
+    payloads = [json.loads(m.payload) for m in messages]
+    for p in payloads:
+        assert set(p) == {
+            "id",
+            "timestamp",
+            "status",
+            "soc",
+            "autonomy",
+            "coordinates",
+            "travelledDistance",
+        }
+        assert p["status"] in {"disconnected", "connected", "charging"}
+        assert p["timestamp"].endswith("Z") and len(p["timestamp"]) == 24
+    assert len({p["timestamp"] for p in payloads}) == 3  # periodic, not a single repeat
+
+
+async def test_3_2_2_1_last_will_sets_nocomm(fresh_broker: None, org: str) -> None:
+    """The EV wrapper must configure a MQTT LWT message updating the status to "nocomm" when
+    the EV wrapper disconnects from the MQTT broker."""
+    process = await wrapper(org).started()
+    await first_messages(f"MQTT/EV/{org}-00001/status", 1)
+    process.kill()  # no goodbye: only the broker-side last will can say it
+    await process.wait_exit()
+
+    async def latest() -> str:
+        messages = await first_messages(f"MQTT/EV/{org}-00001/status", 1)
+        return str(json.loads(messages[0].payload)["status"])
+
+    assert await wait_for_value(latest, lambda s: s == "nocomm", timeout=60) == "nocomm"
+
+
+async def test_evp_037_public_message_without_privacy_sensitive_data(
+    running_wrapper: ServiceProcess, org: str
+) -> None:
+    """EVP_037: Anonymising charging data to assure data privacy in case of private EVs.
+    (Design 3.2.2.2.2: WiseEVP will publish the 'public' message to the IOP, with limited
+    not privacy sensitive data for use by other modules in WiseGRID.)"""
+    status, public = await asyncio.gather(
+        first_messages(f"MQTT/EV/{org}-00001/status", 1),
+        first_messages(f"MQTT/EV/{org}-00001/public", 1),
+    )
+    private = json.loads(status[0].payload)
+    shared = json.loads(public[0].payload)
+    assert "travelledDistance" in private and "travelledDistance" not in shared
+    lon, lat = shared["coordinates"]
+    assert round(lon, 2) == lon and round(lat, 2) == lat  # ~1 km grid, not the exact spot
+    assert abs(lon - private["coordinates"][0]) <= 0.005 + 1e-9
+    assert isinstance(shared["soc"], int)
+
+
+async def test_evp_038_fleet_manager_sees_usage_and_position(
+    fresh_db: Any, fresh_broker: None, org: str
+) -> None:
+    """EVP_038: In case of EV fleets, WiseEVP shall provide to the EV fleet manager (owner)
+    information on the EVs usage and position."""
+    monitor = await ServiceProcess("rt_monitor").started()
+    ev = await wrapper(org).started()
+    try:
+        url = f"{monitor.url}/api/v1/evs/{org}-00001/status?limit=2"
+
+        async def history() -> Any:
+            async with aiohttp.ClientSession() as http, http.get(url) as resp:
+                return await resp.json() if resp.status == 200 else {"items": []}
+
+        body = await wait_for_value(history, lambda b: len(b["items"]) == 2, what="history")
+        for item in body["items"]:
+            assert len(item["coordinates"]) == 2  # position
+            assert item["travelledDistance"] > 0  # usage
+            assert "soc" in item and "autonomy" in item
+    finally:
+        await ev.stop()
+        await monitor.stop()
