@@ -51,17 +51,17 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from wiseevp_common.bus.declare import rabbit_queue
 from wiseevp_common.messages.iop import EvStatus, EvStatusValue
+from wiseevp_common.settings import ServiceSettings
 from wiseevp_common.storage.postgres import ensure_database
 from wiseevp_common.topology import Binding, Exchange, IopTopic, Queue, QueueSpec
 
-# -- where the bench runs (never a test vhost) ------------------------------------------------
-VHOST = os.environ.get("WISEEVP_BENCH_VHOST", "wiseevp_bench")
-AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{quote(VHOST, safe='')}"
-POSTGRES_URL = os.environ.get(
-    "WISEEVP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/wiseevp_bench"
-)
+# -- where the bench runs: fixed, so that it can never wipe a test or demo space -------------
+VHOST = "wiseevp_bench"
+DATABASE = "wiseevp_bench"
+AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+POSTGRES_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 MQTT_HOST = "127.0.0.1"
-MQTT_PORT = int(os.environ.get("WISEEVP_BENCH_MQTT_PORT", "1884"))
+MQTT_PORT = 1884
 MQTT_USERNAME = f"{VHOST}:guest"
 MQTT_PASSWORD = "guest"  # noqa: S105 - the local broker's default account
 MANAGEMENT_URL = "http://127.0.0.1:15672"
@@ -79,9 +79,13 @@ RAW_QUEUE = QueueSpec(
     (Binding(Exchange.MQTT, "BENCH.raw"),),
     "Raw aio-pika baseline of the ingestion benchmark.",
 )
-MAX_DELIVERY_ATTEMPTS = 5  # WISEEVP_AMQP_MAX_DELIVERY_ATTEMPTS default, for the raw queue
+MAX_DELIVERY_ATTEMPTS: int = ServiceSettings.model_fields["amqp_max_delivery_attempts"].default
+"""The service default, so the raw queue is declared with the RT monitor's arguments."""
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 100.0
+
+
+FIXED_ENV = ("WISEEVP_AMQP_URL", "WISEEVP_POSTGRES_URL", "WISEEVP_MQTT_", "WISEEVP_HTTP_")
 
 
 class BenchError(RuntimeError):
@@ -176,6 +180,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         key, sep, value = item.partition("=")
         if not sep or not key.startswith("WISEEVP_"):
             p.error(f"--env wants WISEEVP_NAME=VALUE, got {item!r}")
+        if key.startswith(FIXED_ENV):
+            p.error(f"--env {key} is fixed by the bench (vhost/database isolation)")
         env[key] = value
     quick = bool(a.quick)
     cfg = Config(
@@ -306,14 +312,8 @@ class CpuMeter:
 
 
 # -- RabbitMQ management and PostgreSQL preparation -------------------------------------------
-def _check_vhost() -> None:
-    if VHOST.startswith("wiseevp_test") or VHOST in ("", "/"):
-        raise BenchError(f"refusing to run in vhost {VHOST!r}: it belongs to tests or the demo")
-
-
 async def delete_bench_queues() -> None:
     """Every queue of the bench vhost: no stale messages from an aborted run count."""
-    _check_vhost()
     vhost = quote(VHOST, safe="")
     async with aiohttp.ClientSession(
         headers=MANAGEMENT_HEADERS, timeout=aiohttp.ClientTimeout(total=20)
@@ -1021,7 +1021,7 @@ def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
             ("EVs (MQTT clients)", f"{cfg.evs}, {cfg.mqtt_window} QoS 1 publishes in flight each"),
             ("payload", f"{payload_bytes} bytes (EvStatus JSON, all fields)"),
             ("bench process niceness (e2e, latency)", str(cfg.nice)),
-            ("where", f"vhost {VHOST}, database {POSTGRES_URL.rsplit('/', 1)[1]}"),
+            ("where", f"vhost {VHOST}, database {DATABASE}"),
         ],
     )
     if outcome.raw is not None:
@@ -1064,7 +1064,7 @@ def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
     verdict: list[tuple[str, str]] = []
     if summary["ratio"] is not None:
         met = "met" if summary["target_ratio_met"] else "MISSED"
-        verdict.append(("e2e / raw ≥ 50 %", f"{100 * summary['ratio']:.0f} % — {met}"))
+        verdict.append(("e2e / raw ≥ 50 %", f"{100 * summary['ratio']:.1f} % — {met}"))
     if summary["p99_ms"] is not None:
         met = "met" if summary["target_p99_met"] else "MISSED"
         verdict.append(
