@@ -14,6 +14,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import BaseModel
 
 from wiseevp_common.bus import Bus, IopMessage
+from wiseevp_common.bus.broker import pass_message
 from wiseevp_common.bus.publish import publish_iop
 from wiseevp_common.messages.iop import EvStatus
 from wiseevp_common.settings import ServiceSettings
@@ -78,7 +79,7 @@ async def test_rpc_server_replies_to_reply_to_with_status(
     bus, _ = make_bus()
     replies: list[Any] = []
 
-    @bus.broker.subscriber("test.replies")
+    @bus.broker.subscriber("test.replies", decoder=pass_message)
     async def on_reply(message: RabbitMessage) -> None:
         replies.append((message.headers, json.loads(message.body), message.correlation_id))
 

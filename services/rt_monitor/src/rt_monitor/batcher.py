@@ -31,6 +31,8 @@ class Submitter(Protocol[T_contra]):
 class _Pending(Generic[T]):
     item: T
     done: asyncio.Future[None]
+    since: float
+    """``time.monotonic()`` when submitted: the batch's wait is counted from its oldest item."""
 
 
 class Batcher(Generic[T]):
@@ -73,7 +75,7 @@ class Batcher(Generic[T]):
 
     async def submit(self, item: T) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(item, fut))
+        self._pending.append(_Pending(item, fut, time.monotonic()))
         self._has_items.set()
         if len(self._pending) >= self.max_items:
             self._full.set()
@@ -84,9 +86,10 @@ class Batcher(Generic[T]):
         try:
             while True:
                 await self._has_items.wait()
-                if len(self._pending) < self.max_items and self.max_wait > 0:
+                left = self.max_wait - (time.monotonic() - self._pending[0].since)
+                if len(self._pending) < self.max_items and left > 0:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), self.max_wait)
+                        await asyncio.wait_for(self._full.wait(), left)
                 await self.flush()
         finally:
             if self._pending:

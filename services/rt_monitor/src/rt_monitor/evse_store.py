@@ -9,11 +9,10 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 
-from wiseevp_common.storage.bulk import check_identifier, copy_merge
+from wiseevp_common.storage.bulk import copy_merge, stage
 from wiseevp_common.storage.partitions import MonthlyPartitions
 
 from .evse_rows import (
@@ -99,23 +98,6 @@ SELECT s.evse_id, s.transaction_id, s.ts, s.connector_id
 FROM unnest($1::text[], $2::integer[], $3::timestamptz[]) AS b(evse_id, transaction_id, ts)
 JOIN {SCHEMA}.evse_transaction_stop s USING (evse_id, transaction_id, ts)
 """
-
-
-async def stage(
-    conn: asyncpg.Connection,
-    table: str,
-    columns: Sequence[str],
-    records: Sequence[Sequence[Any]],
-) -> str:
-    """COPY ``records`` into a temporary copy of ``table`` (emptied at commit); its name."""
-    check_identifier(table)
-    staging = "evse_stage_" + table.replace(".", "_")
-    await conn.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
-        f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-    )
-    await conn.copy_records_to_table(staging, records=records, columns=list(columns))
-    return staging
 
 
 class EvseStore:
@@ -287,7 +269,7 @@ class EvseStore:
             f"    AND {_SAME_STATUS.format(current='c', new='s')}) "
             "ON CONFLICT DO NOTHING"
         )
-        await conn.execute(f"TRUNCATE {staging}")
+        await conn.execute(f"DELETE FROM {staging}")
         await copy_merge(
             conn,
             f"{SCHEMA}.evse_connector",

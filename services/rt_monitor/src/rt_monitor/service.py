@@ -40,7 +40,8 @@ async def build(settings: RtMonitorSettings) -> Service:
     db = PostgresPool(str(settings.postgres_url), max_size=settings.db_pool_size)
     batcher: Batcher[Item] = Batcher(
         Store(db).write,
-        max_items=settings.batch_max_rows,
+        # a consumer never holds more than its prefetch unacked: a larger batch never fills
+        max_items=min(settings.batch_max_rows, settings.amqp_prefetch),
         max_wait=settings.batch_max_wait_ms / 1000,
         retry_for=settings.db_retry_s,
         is_transient=is_transient,

@@ -9,8 +9,9 @@ from wiseevp_common.settings import ServiceSettings
 
 class RtMonitorSettings(ServiceSettings):
     batch_max_rows: int = Field(default=2000, ge=1, le=100_000)
-    """Messages written to PostgreSQL in one transaction at most."""
-    batch_max_wait_ms: float = Field(default=20.0, ge=0, le=10_000)
+    """Messages written to PostgreSQL in one transaction at most (and at most the prefetch,
+    since a consumer never holds more unacknowledged messages)."""
+    batch_max_wait_ms: float = Field(default=5.0, ge=0, le=10_000)
     """How long the first message of a batch waits for company before it is written."""
     db_retry_s: float = Field(default=30.0, ge=0)
     """How long a failing write is retried (database down) before its messages are requeued."""

@@ -17,6 +17,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from ..metrics import BusMetrics
 from ..topology import DeadLetterHeader, DeadLetterReason, Exchange, QueueSpec
+from .broker import pass_message
 from .declare import rabbit_exchange, rabbit_queue
 from .delivery import Delivery, Handler, InvalidMessage
 
@@ -99,18 +100,27 @@ class Consumer:
         self.service = service
         self.max_attempts = max_attempts
         self.metrics = metrics
+        # labelled children looked up once, not per message
+        self._counted = (
+            {o: metrics.consumed.labels(spec.name, o) for o in ("ack", "retry", "dead_letter")}
+            if metrics is not None
+            else {}
+        )
+        self._timed = metrics.handle_seconds.labels(spec.name) if metrics is not None else None
         first = spec.bindings[0] if spec.bindings else None
         subscriber = broker.subscriber(
             rabbit_queue(spec, max_attempts),
             rabbit_exchange(first.exchange) if first else RabbitExchange(),
             ack_policy=AckPolicy.MANUAL,
             no_reply=True,
+            decoder=pass_message,
             title=spec.name,
             description=spec.description,
         )
         subscriber(self._on_message)
 
     async def _on_message(self, message: RabbitMessage) -> None:
+        # with apply_types off and the pass_message decoder, FastStream passes the message
         raw: AbstractIncomingMessage = message.raw_message
         delivery = to_delivery(raw)
         started = time.perf_counter()
@@ -135,11 +145,9 @@ class Consumer:
                 await message.nack(requeue=True)
                 return
         finally:
-            if self.metrics is not None:
-                self.metrics.consumed.labels(self.spec.name, outcome).inc()
-                self.metrics.handle_seconds.labels(self.spec.name).observe(
-                    time.perf_counter() - started
-                )
+            if self._timed is not None:
+                self._counted[outcome].inc()
+                self._timed.observe(time.perf_counter() - started)
         await message.ack()
 
     async def _dead_letter(

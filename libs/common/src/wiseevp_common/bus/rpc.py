@@ -19,6 +19,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import BaseModel, ValidationError
 
 from ..topology import DeadLetterReason, QueueSpec, RpcEndpoint, RpcHeader
+from .broker import pass_message
 from .consumer import dead_letter, to_delivery
 from .declare import rabbit_queue
 from .iop import describe_validation_error
@@ -84,6 +85,7 @@ def serve(
     @broker.subscriber(
         rabbit_queue(spec, max_attempts),
         ack_policy=AckPolicy.ACK,
+        decoder=pass_message,
         title=endpoint.queue,
         description=endpoint.description,
     )
