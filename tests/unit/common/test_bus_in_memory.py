@@ -1,4 +1,4 @@
-"""The bus's consumer and RPC logic on FastStream's in-memory broker (fast, no RabbitMQ).
+"""The RPC server on FastStream's in-memory broker (fast, no RabbitMQ).
 
 The same behaviours are proven on the real broker in tests/integration/test_bus_rabbitmq.py.
 """
@@ -15,10 +15,8 @@ from pydantic import BaseModel
 
 from wiseevp_common.bus import Bus, IopMessage
 from wiseevp_common.bus.broker import pass_message
-from wiseevp_common.bus.publish import publish_iop
-from wiseevp_common.messages.iop import EvStatus
 from wiseevp_common.settings import ServiceSettings
-from wiseevp_common.topology import EV_TOPICS, Binding, Exchange, IopTopic, QueueSpec, RpcEndpoint
+from wiseevp_common.topology import EV_TOPICS, Binding, Exchange, QueueSpec, RpcEndpoint
 
 
 class Ask(BaseModel):
@@ -48,19 +46,6 @@ def make_bus() -> tuple[Bus, list[Any]]:
     bus.consume_iop(EV_QUEUE, EV_TOPICS, on_ev)
     bus.serve(DOUBLE, double)
     return bus, got
-
-
-async def test_valid_iop_message_reaches_handler_typed() -> None:
-    bus, got = make_bus()
-    async with TestRabbitBroker(bus.broker) as broker:
-        status = EvStatus.model_validate(
-            {"id": "ORG-1", "timestamp": "2026-01-01T00:00:00Z", "status": "connected", "soc": 10}
-        )
-        await publish_iop(broker, IopTopic.EV_STATUS, status, ev_id="ORG-1")
-    assert len(got) == 1
-    assert got[0].topic is IopTopic.EV_STATUS
-    assert got[0].payload == status
-    assert got[0].params == {"ev_id": "ORG-1"}
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from faststream import AckPolicy
@@ -30,8 +29,7 @@ def create_broker(settings: ServiceSettings) -> RabbitBroker:
         graceful_timeout=30.0,
         ack_policy=AckPolicy.MANUAL,
         default_channel=Channel(prefetch_count=settings.amqp_prefetch, publisher_confirms=True),
-        logger=logging.getLogger(f"wiseevp.bus.{settings.service_name}"),
-        log_level=logging.DEBUG,
+        logger=None,  # no per-message access log: outcomes are metrics, failures our own logs
         apply_types=False,
     )
 

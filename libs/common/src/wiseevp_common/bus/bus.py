@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel
 
 from ..metrics import BusMetrics
 from ..settings import ServiceSettings
-from ..topology import MqttTopic, QueueSpec, RpcEndpoint
+from ..topology import DeadLetterReason, MqttTopic, QueueSpec, RpcEndpoint
 from . import rpc
 from .broker import create_broker
-from .consumer import Consumer
-from .declare import declare_dead_letter, declare_queue
-from .delivery import Handler
+from .consumer import Consumer, DeadLetterSink, dead_letter
+from .declare import declare_dead_letter
+from .delivery import Delivery, Handler
 from .iop import IopHandler, iop_handler
 from .publish import publish_iop
 
@@ -43,20 +45,37 @@ class Bus:
         self.settings = settings
         self.broker = broker if broker is not None else create_broker(settings)
         self.metrics = metrics
-        self._specs: list[QueueSpec] = []
+        self._consumers: list[Consumer] = []
+        self._connection: AbstractRobustConnection | None = None
         self._started = False
 
     def consume(self, spec: QueueSpec, handler: Handler) -> None:
         """Deliver every message of ``spec``'s queue to ``handler`` (ack after it returns)."""
-        self._specs.append(spec)
-        Consumer(
-            self.broker,
-            spec,
-            handler,
-            service=self.settings.service_name,
-            max_attempts=self.settings.amqp_max_delivery_attempts,
-            metrics=self.metrics,
+        self._consumers.append(
+            Consumer(
+                spec,
+                handler,
+                dead_letter=self._dead_letter_sink(spec),
+                max_attempts=self.settings.amqp_max_delivery_attempts,
+                metrics=self.metrics,
+            )
         )
+
+    def _dead_letter_sink(self, spec: QueueSpec) -> DeadLetterSink:
+        async def sink(
+            delivery: Delivery, reason: DeadLetterReason, error: str, content_type: str | None
+        ) -> None:
+            await dead_letter(
+                self.broker,
+                delivery,
+                queue=spec.name,
+                service=self.settings.service_name,
+                reason=reason,
+                error=error,
+                content_type=content_type,
+            )
+
+        return sink
 
     def consume_iop(
         self, spec: QueueSpec, topics: tuple[MqttTopic[Any], ...], handler: IopHandler
@@ -78,20 +97,30 @@ class Bus:
     async def start(self) -> None:
         await self.broker.connect()
         await declare_dead_letter(self.broker)
-        for spec in self._specs:
-            await declare_queue(self.broker, spec, self.settings.amqp_max_delivery_attempts)
         await self.broker.start()
+        if self._consumers:
+            self._connection = await aio_pika.connect_robust(
+                str(self.settings.amqp_url),
+                client_properties={"connection_name": f"{self.settings.service_name}-consumers"},
+            )
+            for consumer in self._consumers:
+                await consumer.start(self._connection, self.settings.amqp_prefetch)
         self._started = True
 
     async def stop(self) -> None:
-        """Stop consuming, wait for in-flight handlers, close the connection."""
-        if self._started:
-            self._started = False
+        """Stop consuming, wait for in-flight handlers, close the connections."""
+        self._started = False
+        for consumer in self._consumers:
+            await consumer.stop()
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
         await self.broker.stop()
 
     async def healthy(self) -> bool:
-        """True while started and the broker connection answers."""
-        return self._started and await self.broker.ping(timeout=2.0)
+        """True while started and both connections are up."""
+        consumers_up = self._connection is None or not self._connection.is_closed
+        return self._started and consumers_up and await self.broker.ping(timeout=2.0)
 
     async def publish_iop(self, topic: MqttTopic[M], payload: M, **params: str) -> None:
         await publish_iop(self.broker, topic, payload, **params)

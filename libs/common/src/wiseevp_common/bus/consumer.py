@@ -1,29 +1,35 @@
 """Run a handler per message: ack after processing, retry transient failures, dead-letter
 invalid or repeatedly failing messages with the reason in headers.
 
-This is the one place where bus failures are mapped to outcomes.
+This is the one place where bus failures are mapped to outcomes. Consumers sit directly on
+aio-pika (a robust channel re-declares and re-consumes after a broker restart): on the ingest
+hot path FastStream's per-message pipeline cost ~100 µs of CPU more than the rest of the
+consumer together (bench/consumer_overhead.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from aio_pika.abc import AbstractIncomingMessage
-from faststream import AckPolicy
-from faststream.rabbit import RabbitBroker, RabbitExchange
-from faststream.rabbit.annotations import RabbitMessage
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from faststream.rabbit import RabbitBroker
 
 from ..metrics import BusMetrics
 from ..topology import DeadLetterHeader, DeadLetterReason, Exchange, QueueSpec
-from .broker import pass_message
-from .declare import rabbit_exchange, rabbit_queue
+from .declare import queue_arguments, rabbit_exchange
 from .delivery import Delivery, Handler, InvalidMessage
 
 log = logging.getLogger("wiseevp.bus")
 
 MAX_ERROR_TEXT = 1000
+
+DeadLetterSink = Callable[[Delivery, DeadLetterReason, str, "str | None"], Awaitable[None]]
+"""Publishes a message to the dead-letter exchange: (delivery, reason, error, content type)."""
 
 
 def to_delivery(raw: AbstractIncomingMessage) -> Delivery:
@@ -86,42 +92,73 @@ class Consumer:
 
     def __init__(
         self,
-        broker: RabbitBroker,
         spec: QueueSpec,
         handler: Handler,
         *,
-        service: str,
+        dead_letter: DeadLetterSink,
         max_attempts: int,
         metrics: BusMetrics | None = None,
     ) -> None:
-        self.broker = broker
         self.spec = spec
         self.handler = handler
-        self.service = service
+        self.dead_letter = dead_letter
         self.max_attempts = max_attempts
-        self.metrics = metrics
-        # labelled children looked up once, not per message
+        # labelled metric children looked up once, not per message
         self._counted = (
             {o: metrics.consumed.labels(spec.name, o) for o in ("ack", "retry", "dead_letter")}
             if metrics is not None
             else {}
         )
         self._timed = metrics.handle_seconds.labels(spec.name) if metrics is not None else None
-        first = spec.bindings[0] if spec.bindings else None
-        subscriber = broker.subscriber(
-            rabbit_queue(spec, max_attempts),
-            rabbit_exchange(first.exchange) if first else RabbitExchange(),
-            ack_policy=AckPolicy.MANUAL,
-            no_reply=True,
-            decoder=pass_message,
-            title=spec.name,
-            description=spec.description,
-        )
-        subscriber(self._on_message)
+        self._channel: AbstractChannel | None = None
+        self._queue: aio_pika.abc.AbstractQueue | None = None
+        self._tag: str | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    async def _on_message(self, message: RabbitMessage) -> None:
-        # with apply_types off and the pass_message decoder, FastStream passes the message
-        raw: AbstractIncomingMessage = message.raw_message
+    async def start(self, connection: AbstractRobustConnection, prefetch: int) -> None:
+        """Declare the queue and its bindings on a channel of its own and start consuming."""
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        queue = await channel.declare_queue(
+            self.spec.name, durable=True, arguments=queue_arguments(self.spec, self.max_attempts)
+        )
+        for binding in self.spec.bindings:
+            name = binding.exchange.value
+            exchange = (
+                await channel.get_exchange(name, ensure=False)
+                if name.startswith("amq.")
+                else await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+            )
+            await queue.bind(exchange, routing_key=binding.routing_key)
+        self._channel, self._queue = channel, queue
+        self._tag = await queue.consume(self.on_message)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking messages, let in-flight handlers finish (and ack), close the channel."""
+        if self._queue is not None and self._tag is not None:
+            await self._queue.cancel(self._tag)
+            self._tag = None
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning("%d handlers still running on %s", self._in_flight, self.spec.name)
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    async def on_message(self, raw: AbstractIncomingMessage) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._process(raw)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _process(self, raw: AbstractIncomingMessage) -> None:
         delivery = to_delivery(raw)
         started = time.perf_counter()
         outcome = "ack"
@@ -129,45 +166,30 @@ class Consumer:
             await self.handler(delivery)
         except InvalidMessage as exc:
             outcome = "dead_letter"
-            await self._dead_letter(delivery, exc.reason, exc.detail, raw.content_type)
+            self._log_dead_letter(delivery, exc.reason, exc.detail)
+            await self.dead_letter(delivery, exc.reason, exc.detail, raw.content_type)
         except Exception as exc:
             if delivery.attempt >= self.max_attempts:
                 outcome = "dead_letter"
                 log.exception("giving up on message", extra=self._log_extra(delivery))
-                await self._dead_letter(
-                    delivery, DeadLetterReason.PROCESSING_FAILED, repr(exc), raw.content_type
-                )
+                reason = DeadLetterReason.PROCESSING_FAILED
+                await self.dead_letter(delivery, reason, repr(exc), raw.content_type)
             else:
                 outcome = "retry"
                 log.warning(
                     "handler failed, message requeued: %r", exc, extra=self._log_extra(delivery)
                 )
-                await message.nack(requeue=True)
+                await raw.nack(requeue=True)
                 return
         finally:
             if self._timed is not None:
                 self._counted[outcome].inc()
                 self._timed.observe(time.perf_counter() - started)
-        await message.ack()
+        await raw.ack()
 
-    async def _dead_letter(
-        self,
-        delivery: Delivery,
-        reason: DeadLetterReason,
-        error: str,
-        content_type: str | None,
-    ) -> None:
+    def _log_dead_letter(self, delivery: Delivery, reason: DeadLetterReason, error: str) -> None:
         log.warning(
             "dead-lettering message: %s: %s", reason.value, error, extra=self._log_extra(delivery)
-        )
-        await dead_letter(
-            self.broker,
-            delivery,
-            queue=self.spec.name,
-            service=self.service,
-            reason=reason,
-            error=error,
-            content_type=content_type,
         )
 
     def _log_extra(self, delivery: Delivery) -> dict[str, object]:

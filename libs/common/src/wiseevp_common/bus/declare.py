@@ -20,17 +20,26 @@ def rabbit_exchange(exchange: Exchange) -> RabbitExchange:
     )
 
 
+def dead_letter_arguments(spec: QueueSpec, max_delivery_attempts: int) -> dict[str, Any]:
+    """The broker dead-letters a message after ``max_delivery_attempts`` deliveries (a
+    backstop for messages that crash their consumer) to :attr:`Exchange.DEAD_LETTER`."""
+    if not spec.dead_letter:
+        return {}
+    return {
+        "x-dead-letter-exchange": Exchange.DEAD_LETTER.value,
+        "x-dead-letter-routing-key": spec.name,
+        "x-delivery-limit": max_delivery_attempts,
+    }
+
+
+def queue_arguments(spec: QueueSpec, max_delivery_attempts: int) -> dict[str, Any]:
+    """Every declaration argument of ``spec``'s queue: a durable quorum queue."""
+    return {"x-queue-type": "quorum", **dead_letter_arguments(spec, max_delivery_attempts)}
+
+
 def rabbit_queue(spec: QueueSpec, max_delivery_attempts: int, routing_key: str = "") -> RabbitQueue:
-    """A durable quorum queue; the broker dead-letters a message after ``max_delivery_attempts``
-    deliveries (a backstop for messages that crash their consumer) to
-    :attr:`Exchange.DEAD_LETTER`."""
-    arguments: dict[str, Any] = {}
-    if spec.dead_letter:
-        arguments = {
-            "x-dead-letter-exchange": Exchange.DEAD_LETTER.value,
-            "x-dead-letter-routing-key": spec.name,
-            "x-delivery-limit": max_delivery_attempts,
-        }
+    """``spec``'s queue for FastStream (which adds ``x-queue-type`` itself)."""
+    arguments = dead_letter_arguments(spec, max_delivery_attempts)
     return RabbitQueue(
         spec.name,
         queue_type=QueueType.QUORUM,
