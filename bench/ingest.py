@@ -281,7 +281,8 @@ class CpuMeter:
     def snapshot(self) -> CpuSnapshot:
         groups: dict[str, list[int]] = {
             "bench (MQTT/AMQP clients)": [os.getpid()],
-            "rt_monitor": [self.monitor_pid] if self.monitor_pid else [],
+            # the RT monitor in the e2e phases, the raw consumer process in the raw phase
+            "consumer (rt_monitor | raw)": [self.monitor_pid] if self.monitor_pid else [],
             "rabbitmq (whole broker)": _pids_named("beam.smp"),
             "postgres (all backends)": _pids_named("postgres"),
         }
@@ -490,73 +491,113 @@ def raw_queue_arguments(queue_type: str) -> dict[str, Any]:
     return arguments
 
 
+RAW_CONSUMER_FLAG = "--raw-consumer-child"
+
+
+async def raw_consumer_child(n: int, prefetch: int, timeout: float) -> None:
+    """The raw phase's consumer, in a process of its own like the RT monitor: acks each of
+    ``n`` messages, then prints the wall-clock time of the last ack as JSON."""
+    connection = await aio_pika.connect(AMQP_URL, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        queue = await channel.get_queue(RAW_QUEUE.name, ensure=True)
+        acked = 0
+        done = asyncio.Event()
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            nonlocal acked
+            await message.ack()
+            acked += 1
+            if acked >= n:
+                done.set()
+
+        await queue.consume(on_message, no_ack=False)
+        print("ready", flush=True)
+        await asyncio.wait_for(done.wait(), timeout)
+        print(json.dumps({"last_ack": time.time(), "acked": acked}), flush=True)
+        # stay alive until the parent has read this process's CPU time
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+
 async def _pump(
     cfg: Config,
     payload: bytes,
-    queue: aio_pika.abc.AbstractQueue,
     exchange: aio_pika.abc.AbstractExchange,
-) -> tuple[float, float]:
-    """Publish ``raw_messages`` while consuming them; (publish seconds, last-ack seconds)."""
+    meter: CpuMeter,
+) -> tuple[float, float, dict[str, float]]:
+    """Publish ``raw_messages`` while a consumer process takes them; (publish s, last-ack s,
+    CPU seconds per process group)."""
     n = cfg.raw_messages
     routing_key = RAW_QUEUE.bindings[0].routing_key
-    acked = 0
-    last_ack = 0.0
-    all_acked = asyncio.Event()
-
-    async def on_message(message: AbstractIncomingMessage) -> None:
-        nonlocal acked, last_ack
-        await message.ack()
-        acked += 1
-        if acked >= n:
-            last_ack = time.perf_counter()
-            all_acked.set()
-
-    tag = await queue.consume(on_message, no_ack=False)
-    remaining = n
-
-    async def publisher() -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            message = aio_pika.Message(payload, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
-            await exchange.publish(message, routing_key=routing_key)  # awaits its confirm
-
-    started = time.perf_counter()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        RAW_CONSUMER_FLAG,
+        str(n),
+        str(cfg.raw_prefetch),
+        str(cfg.timeout),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    previous_pid, meter.monitor_pid = meter.monitor_pid, child.pid
     try:
-        await asyncio.wait_for(
-            asyncio.gather(*(publisher() for _ in range(min(cfg.raw_window, n)))), cfg.timeout
-        )
-    except TimeoutError:
-        raise BenchError(f"raw: publishing not confirmed after {cfg.timeout} s") from None
-    published = time.perf_counter()
-    try:
-        await asyncio.wait_for(all_acked.wait(), cfg.timeout)
-    except TimeoutError:
-        raise BenchError(f"raw: only {acked}/{n} messages consumed after {cfg.timeout} s") from None
-    await queue.cancel(tag)
-    return published - started, last_ack - started
+        assert child.stdout is not None
+        ready = await asyncio.wait_for(child.stdout.readline(), 30)
+        if ready.strip() != b"ready":
+            raise BenchError(f"raw consumer did not start: {ready!r}")
+        before = meter.snapshot()
+        remaining = n
+
+        async def publisher() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                message = aio_pika.Message(payload, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+                await exchange.publish(message, routing_key=routing_key)  # awaits its confirm
+
+        started_wall, started = time.time(), time.perf_counter()
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(publisher() for _ in range(min(cfg.raw_window, n)))), cfg.timeout
+            )
+        except TimeoutError:
+            raise BenchError(f"raw: publishing not confirmed after {cfg.timeout} s") from None
+        published = time.perf_counter()
+        try:
+            line = await asyncio.wait_for(child.stdout.readline(), cfg.timeout)
+        except TimeoutError:
+            raise BenchError(f"raw: messages not consumed after {cfg.timeout} s") from None
+        if not line:
+            raise BenchError("raw: the consumer process ended without a result")
+        result = json.loads(line)
+        cpu = meter.delta(before, meter.snapshot())
+        return published - started, float(result["last_ack"]) - started_wall, cpu
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            await asyncio.wait_for(child.wait(), 5)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+        meter.monitor_pid = previous_pid
 
 
 async def run_raw(cfg: Config, payload: bytes, meter: CpuMeter) -> RawResult:
     """A sliding window of ``raw_window`` unconfirmed publishes (``raw_window`` publisher
-    coroutines, each awaiting its own confirm) and one consumer acking each message, on two
-    connections of this process."""
+    coroutines, each awaiting its own confirm) from this process, and one consumer acking each
+    message from a process of its own, as the RT monitor is."""
     pub_conn = await aio_pika.connect(AMQP_URL, timeout=10)
-    con_conn = await aio_pika.connect(AMQP_URL, timeout=10)
     queue: aio_pika.abc.AbstractQueue | None = None
     try:
-        con_channel = await con_conn.channel()
-        await con_channel.set_qos(prefetch_count=cfg.raw_prefetch)
-        queue = await con_channel.declare_queue(
+        channel = await pub_conn.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(
             RAW_QUEUE.name, durable=True, arguments=raw_queue_arguments(cfg.raw_queue_type)
         )
         await queue.bind(Exchange.MQTT.value, RAW_QUEUE.bindings[0].routing_key)
         await queue.purge()
-        pub_channel = await pub_conn.channel(publisher_confirms=True)
-        exchange = await pub_channel.get_exchange(Exchange.MQTT.value, ensure=False)
-        before = meter.snapshot()
-        publish_s, total_s = await _pump(cfg, payload, queue, exchange)
-        cpu = meter.delta(before, meter.snapshot())
+        exchange = await channel.get_exchange(Exchange.MQTT.value, ensure=False)
+        publish_s, total_s, cpu = await _pump(cfg, payload, exchange, meter)
         return RawResult(cfg.raw_messages, total_s, publish_s, cpu)
     finally:
         if queue is not None:
@@ -564,8 +605,6 @@ async def run_raw(cfg: Config, payload: bytes, meter: CpuMeter) -> RawResult:
                 await queue.delete(if_unused=False, if_empty=False)
         with contextlib.suppress(Exception):
             await pub_conn.close()
-        with contextlib.suppress(Exception):
-            await con_conn.close()
 
 
 # -- MQTT fleet -------------------------------------------------------------------------------
@@ -1144,6 +1183,11 @@ async def amain(cfg: Config, outcome: Outcome, monitor: MonitorProcess, payload:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == [RAW_CONSUMER_FLAG]:
+        n, prefetch, timeout = int(args[1]), int(args[2]), float(args[3])
+        asyncio.run(raw_consumer_child(n, prefetch, timeout))
+        return 0
     cfg = parse_args(argv)
     payload = status_payload(f"{ORG}-00001", now_ms(), 12345)
     outcome = Outcome()
