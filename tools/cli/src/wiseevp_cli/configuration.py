@@ -107,12 +107,6 @@ NOTES: dict[str, str] = {
     "WISEEVP_SOURCE_POSTGRES_CHANNEL": (
         "The LISTEN/NOTIFY channel on which car changes are notified (source `postgres`)."
     ),
-    # rt_monitor
-    "WISEEVP_DB_POOL_SIZE": "Connections of the PostgreSQL pool (batch writer and history API).",
-    "WISEEVP_HISTORY_MAX_LIMIT": (
-        "Largest `limit` the history API accepts on `GET /api/v1/evs/{ev_id}/status` "
-        "(more is a 400)."
-    ),
 }
 
 
