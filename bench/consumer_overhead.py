@@ -25,7 +25,6 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -34,38 +33,21 @@ from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange, RabbitMessage
 from prometheus_client import CollectorRegistry
 
+from ingest_parts.errors import BenchError  # bench/ is sys.path[0] when run as a script
+from ingest_parts.payloads import ev_ids, status_payload
+from ingest_parts.space import AMQP_URL, VHOST
 from wiseevp_common.bus import Bus, IopMessage
 from wiseevp_common.bus.consumer import to_delivery
 from wiseevp_common.bus.declare import rabbit_queue
 from wiseevp_common.bus.iop import parse_iop
-from wiseevp_common.messages.iop import EvStatus, EvStatusValue
 from wiseevp_common.metrics import BusMetrics
 from wiseevp_common.settings import ServiceSettings
 from wiseevp_common.topology import EV_TOPICS, IopTopic, QueueSpec
 
-VHOST = "wiseevp_bench"
-AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 PREFETCH = 256
 EXCHANGE = "wiseevp.bench.overhead"
 QUEUE = QueueSpec("wiseevp.bench.overhead", (), "consumer overhead bench")
 SERVICE = "bench_overhead"
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-def status_payload(ev_id: str, ts_ms: int, seq: int) -> bytes:
-    """The same fully populated status as ``bench/ingest.py`` sends."""
-    return EvStatus(
-        id=ev_id,
-        timestamp=datetime.fromtimestamp(ts_ms / 1000, UTC),
-        status=EvStatusValue.CHARGING,
-        soc=round(20 + (seq % 800) / 10, 1),
-        autonomy=round(80 + (seq % 2000) / 10, 1),
-        coordinates=(4.351710 + (seq % 97) * 1e-5, 50.850340 - (seq % 89) * 1e-5),
-        travelled_distance=round(12000 + seq * 0.1, 1),
-    ).to_json()
 
 
 QUEUE_ARGUMENTS = dict(rabbit_queue(QUEUE, 5).arguments or {})
@@ -83,7 +65,7 @@ async def prefill(n: int) -> None:
         queue = await channel.declare_queue(QUEUE.name, durable=True, arguments=QUEUE_ARGUMENTS)
         await queue.bind(exchange, "MQTT.EV.#")
         await queue.purge()
-        ids = [f"BENCH-{k:05d}" for k in range(1, 101)]
+        ids = ev_ids(100)
         base = int(time.time() * 1000)
         remaining = n
 

@@ -1,0 +1,1 @@
+"""The parts of ``bench/ingest.py``, the EV status ingestion benchmark (its entry point)."""
