@@ -1,15 +1,12 @@
-"""OCPP 1.6 requests → RT monitor rows; transaction matching; EVSE topics; paging; handler."""
+"""OCPP 1.6 requests → RT monitor rows: registry, connector status, meter values, transactions."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter
 
-from rt_monitor.evse_api import cut_page
-from rt_monitor.evse_ingest import EvseIngest
 from rt_monitor.evse_rows import (
     BOOT_COLUMNS,
     CONNECTOR_STATUS_COLUMNS,
@@ -17,11 +14,7 @@ from rt_monitor.evse_rows import (
     BootRow,
     ConnectorStatusRow,
     EvseRow,
-    MeterValuesRow,
-    OpenTx,
-    PendingStop,
     StartRow,
-    StopRow,
     TxHint,
     TxKey,
     UnstorableMessage,
@@ -31,15 +24,12 @@ from rt_monitor.evse_rows import (
     latest_boot_per_evse,
     latest_per_connector,
     meter_values_row,
-    plan_links,
     seen_rows,
     start_row,
     stop_row,
     without_repeats,
 )
-from wiseevp_common.bus import Delivery, InvalidMessage
-from wiseevp_common.bus.iop import parse_iop
-from wiseevp_common.clock import ManualClock
+from tests.unit.rt_monitor.evse_times import RECEIVED, T0, iso, ts
 from wiseevp_common.messages.ocpp16 import (
     BootNotificationRequest,
     MeterValuesRequest,
@@ -48,78 +38,6 @@ from wiseevp_common.messages.ocpp16 import (
     StopTransactionRequest,
     ValueFormat,
 )
-from wiseevp_common.topology import (
-    ALL_IOP_TOPICS,
-    EV_TOPICS,
-    EVSE_TOPICS,
-    DeadLetterReason,
-    IopTopic,
-    Queue,
-    match_topic,
-    mqtt_to_routing_key,
-)
-
-T0 = datetime(2026, 5, 1, 10, tzinfo=UTC)
-RECEIVED = T0 + timedelta(hours=1)
-
-
-def ts(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-def iso(minutes: float) -> str:
-    return ts(minutes).isoformat().replace("+00:00", "Z")
-
-
-# -- topics ----------------------------------------------------------------------------------
-
-
-def test_evse_topics_follow_the_design() -> None:
-    names = ["bootnotification", "metervalues", "status", "starttransaction", "stoptransaction"]
-    assert [t.template for t in EVSE_TOPICS] == [f"MQTT/EVSE/{{evse_id}}/{n}" for n in names]
-    assert all(t.qos == 1 and not t.retained and t.payload_id_field is None for t in EVSE_TOPICS)
-    assert ALL_IOP_TOPICS == EV_TOPICS + EVSE_TOPICS
-    assert [t.model for t in EVSE_TOPICS] == [
-        BootNotificationRequest,
-        MeterValuesRequest,
-        StatusNotificationRequest,
-        StartTransactionRequest,
-        StopTransactionRequest,
-    ]
-
-
-def test_dotted_charge_point_ids_survive_the_mqtt_to_amqp_mapping() -> None:
-    topic = IopTopic.EVSE_METERVALUES.topic(evse_id="ACME.CP.01")
-    routing_key = mqtt_to_routing_key(topic)
-    assert routing_key.count(".") == 3  # MQTT . EVSE . <id> . metervalues
-    found = match_topic(routing_key)
-    assert found is not None
-    assert found[0] is IopTopic.EVSE_METERVALUES
-    assert found[1] == {"evse_id": "ACME.CP.01"}
-    # an EV topic and an EVSE topic never match each other, nor the other's queue binding
-    assert match_topic("MQTT.EV.A-1.status")[0] is IopTopic.EV_STATUS  # type: ignore[index]
-    assert match_topic("MQTT.EVSE.A-1.status")[0] is IopTopic.EVSE_STATUS  # type: ignore[index]
-    assert Queue.RT_MONITOR_EVSE.bindings[0].routing_key == "MQTT.EVSE.#"
-
-
-def delivery(routing_key: str, body: bytes) -> Delivery:
-    return Delivery(body, "amq.topic", routing_key, {}, None, None, None, 1)
-
-
-def test_edge_validation_needs_no_id_in_ocpp_payloads() -> None:
-    body = b'{"connectorId": 1, "errorCode": "NoError", "status": "Available"}'
-    message = parse_iop(
-        delivery(IopTopic.EVSE_STATUS.routing_key(evse_id="CP.7"), body), EVSE_TOPICS
-    )
-    assert message.params == {"evse_id": "CP.7"}
-    assert isinstance(message.payload, StatusNotificationRequest)
-    with pytest.raises(InvalidMessage) as err:
-        parse_iop(
-            delivery(IopTopic.EVSE_STATUS.routing_key(evse_id="CP.7"), b'{"connectorId": 1}'),
-            EVSE_TOPICS,
-        )
-    assert err.value.reason is DeadLetterReason.INVALID_PAYLOAD
-
 
 # -- registry and status -----------------------------------------------------------------------
 
@@ -203,6 +121,36 @@ def test_seen_rows_and_latest_boot() -> None:
     ]
     boots = [r for r in rows if isinstance(r, BootRow)]
     assert [r.fields[1] for r in latest_boot_per_evse(boots)] == ["M2"]
+
+
+def test_a_repeated_status_without_timestamp_is_dropped_from_the_batch() -> None:
+    def no_ts(connector: int, value: str, seconds: int) -> ConnectorStatusRow:
+        return connector_status_row(
+            "A", status(connector, {"status": value}), RECEIVED + timedelta(seconds=seconds)
+        )
+
+    timed = connector_status_row(
+        "A", status(1, {"status": "Charging", "timestamp": iso(0)}), RECEIVED
+    )
+    rows = [
+        no_ts(1, "Charging", 0),
+        no_ts(1, "Charging", 1),  # a redelivery of the first: dropped
+        no_ts(2, "Charging", 1),  # another connector
+        no_ts(1, "Finishing", 2),
+        no_ts(1, "Charging", 3),  # Charging again after Finishing: a real change
+        timed,
+        timed,  # reported timestamps: the table's key deduplicates them
+    ]
+    kept = without_repeats(rows)
+    assert [(r.connector_id, r.status, r.received_at - RECEIVED) for r in kept] == [
+        (1, "Charging", timedelta(0)),
+        (1, "Charging", timedelta(0)),
+        (1, "Charging", timedelta(0)),
+        (2, "Charging", timedelta(seconds=1)),
+        (1, "Finishing", timedelta(seconds=2)),
+        (1, "Charging", timedelta(seconds=3)),
+    ]
+    assert kept.count(timed) == 2
 
 
 # -- meter values ------------------------------------------------------------------------------
@@ -426,198 +374,3 @@ def test_start_and_stop_rows() -> None:
 def test_schema_valid_but_unstorable_messages_are_refused(make: object, message: str) -> None:
     with pytest.raises(UnstorableMessage, match=message):
         make()  # type: ignore[operator]
-
-
-A1 = TxKey("A", ts(0), 1, "TAG1")
-A2 = TxKey("A", ts(5), 2, "TAG2")
-
-
-def test_a_meter_value_links_the_latest_open_start_of_its_connector() -> None:
-    plan = plan_links(
-        [OpenTx(A1, None), OpenTx(A2, None)],
-        [(TxHint("A", 1, 101, ts(10)), A1), (TxHint("A", 2, 102, ts(10)), A2)],
-        [],
-    )
-    assert plan.links == {A1: 101, A2: 102}
-    assert plan.closes == {}
-
-
-def test_a_hint_does_not_relink_or_steal_an_id() -> None:
-    # A1 already has its id; A2's hint carries the id A1 holds (a stale or bogus sample)
-    plan = plan_links(
-        [OpenTx(A1, 101), OpenTx(A2, None)],
-        [(TxHint("A", 1, 999, ts(10)), A1), (TxHint("A", 2, 101, ts(10)), A2)],
-        [],
-    )
-    assert plan.links == {}
-    # the latest start on the connector is closed (not open): nothing to link
-    assert plan_links([OpenTx(A1, None)], [(TxHint("A", 2, 5, ts(10)), A2)], []).links == {}
-    assert plan_links([OpenTx(A1, None)], [(TxHint("A", 1, 5, ts(10)), None)], []).links == {}
-
-
-def test_a_stop_closes_the_transaction_holding_its_id() -> None:
-    stop = PendingStop("A", 101, ts(30), None)
-    plan = plan_links([OpenTx(A1, 101), OpenTx(A2, None)], [], [stop])
-    assert plan.closes == {A1: stop}
-    assert plan.links == {}
-
-
-def test_a_stop_in_the_same_batch_as_the_hint_closes_the_linked_transaction() -> None:
-    stop = PendingStop("A", 102, ts(30), None)
-    plan = plan_links(
-        [OpenTx(A1, None), OpenTx(A2, None)], [(TxHint("A", 2, 102, ts(10)), A2)], [stop]
-    )
-    assert plan.links == {A2: 102}
-    assert plan.closes == {A2: stop}
-
-
-def test_a_stop_with_an_unknown_id_takes_the_only_unlinked_start_before_it() -> None:
-    stop = PendingStop("A", 7, ts(30), "OTHER")  # the stop's idTag may differ from the start's
-    plan = plan_links([OpenTx(A1, None)], [], [stop])
-    assert plan.links == {A1: 7}
-    assert plan.closes == {A1: stop}
-    # a start after the stop is not a candidate
-    assert plan_links([OpenTx(A2, None)], [], [PendingStop("A", 7, ts(1), None)]).closes == {}
-    # an open transaction of another evse is not a candidate
-    assert plan_links([OpenTx(A1, None)], [], [PendingStop("B", 7, ts(30), None)]).closes == {}
-
-
-def test_among_several_unlinked_starts_the_id_tag_decides_or_the_stop_waits() -> None:
-    by_tag = PendingStop("A", 7, ts(30), "TAG2")
-    assert plan_links([OpenTx(A1, None), OpenTx(A2, None)], [], [by_tag]).closes == {A2: by_tag}
-    ambiguous = PendingStop("A", 7, ts(30), None)
-    plan = plan_links([OpenTx(A1, None), OpenTx(A2, None)], [], [ambiguous])
-    assert plan.closes == {}
-    assert plan.links == {}
-
-
-def test_a_stop_whose_id_belongs_to_a_later_transaction_is_left_alone() -> None:
-    stop = PendingStop("A", 102, ts(1), None)  # before A2 (ts 5) started, which holds 102
-    assert plan_links([OpenTx(A1, None), OpenTx(A2, 102)], [], [stop]).closes == {}
-
-
-def test_two_stops_close_two_transactions_in_time_order() -> None:
-    first = PendingStop("A", 7, ts(3), None)  # only A1 had started: A1
-    second = PendingStop("A", 8, ts(30), None)  # then only A2 is left
-    plan = plan_links([OpenTx(A1, None), OpenTx(A2, None)], [], [second, first])
-    assert plan.closes == {A1: first, A2: second}
-    assert plan.links == {A1: 7, A2: 8}
-
-
-# -- paging --------------------------------------------------------------------------------------
-
-
-def test_a_page_never_ends_inside_a_timestamp() -> None:
-    t10, t9, t8, t7 = ts(10), ts(9), ts(8), ts(7)
-    rows = [t10, t9, t9, t9, t8, t7]  # timestamps, newest first (limit + 1 fetched)
-
-    def same(t: datetime) -> datetime:
-        return t
-
-    assert cut_page(rows[:3], 5, same) == [t10, t9, t9]  # everything fits
-    assert cut_page(rows[:5], 4, same) == [t10, t9, t9, t9]  # row 5 is another timestamp
-    assert cut_page(rows[:4], 3, same) == [t10]  # the t9 rows would be split
-    assert cut_page([t9, t9, t9], 2, same) == []  # one timestamp is larger than a page
-
-
-# -- the handler ----------------------------------------------------------------------------------
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.items: list[EvseRow] = []
-
-    async def submit(self, item: EvseRow) -> None:
-        self.items.append(item)
-
-
-def ingest() -> tuple[EvseIngest, Collect]:
-    sink = Collect()
-    counter = Counter("received", "test", ["topic"], registry=CollectorRegistry())
-    return EvseIngest(sink, ManualClock(RECEIVED), counter), sink
-
-
-@pytest.mark.parametrize(
-    ("topic", "body", "kind"),
-    [
-        (
-            IopTopic.EVSE_BOOTNOTIFICATION,
-            {"chargePointVendor": "V", "chargePointModel": "M"},
-            BootRow,
-        ),
-        (
-            IopTopic.EVSE_STATUS,
-            {"connectorId": 1, "errorCode": "NoError", "status": "Available"},
-            ConnectorStatusRow,
-        ),
-        (
-            IopTopic.EVSE_METERVALUES,
-            {
-                "connectorId": 1,
-                "meterValue": [{"timestamp": iso(0), "sampledValue": [{"value": "1"}]}],
-            },
-            MeterValuesRow,
-        ),
-        (
-            IopTopic.EVSE_STARTTRANSACTION,
-            {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": iso(0)},
-            StartRow,
-        ),
-        (
-            IopTopic.EVSE_STOPTRANSACTION,
-            {"meterStop": 5, "timestamp": iso(1), "transactionId": 3},
-            StopRow,
-        ),
-    ],
-)
-async def test_each_topic_becomes_its_row_kind(
-    topic: object, body: dict[str, object], kind: type
-) -> None:
-    handler, sink = ingest()
-    routing_key = topic.routing_key(evse_id="ACME.CP.1")  # type: ignore[attr-defined]
-    await handler.handle(parse_iop(delivery(routing_key, json.dumps(body).encode()), EVSE_TOPICS))
-    (row,) = sink.items
-    assert isinstance(row, kind)
-    assert row.evse_id == "ACME.CP.1"
-    assert row.received_at == RECEIVED
-
-
-async def test_an_unstorable_message_is_dead_lettered_as_invalid() -> None:
-    handler, sink = ingest()
-    body = b'{"connectorId": -1, "errorCode": "NoError", "status": "Available"}'
-    message = parse_iop(delivery(IopTopic.EVSE_STATUS.routing_key(evse_id="A"), body), EVSE_TOPICS)
-    with pytest.raises(InvalidMessage) as err:
-        await handler.handle(message)
-    assert err.value.reason is DeadLetterReason.INVALID_PAYLOAD
-    assert "connectorId" in err.value.detail
-    assert sink.items == []
-
-
-def test_a_repeated_status_without_timestamp_is_dropped_from_the_batch() -> None:
-    def no_ts(connector: int, value: str, seconds: int) -> ConnectorStatusRow:
-        return connector_status_row(
-            "A", status(connector, {"status": value}), RECEIVED + timedelta(seconds=seconds)
-        )
-
-    timed = connector_status_row(
-        "A", status(1, {"status": "Charging", "timestamp": iso(0)}), RECEIVED
-    )
-    rows = [
-        no_ts(1, "Charging", 0),
-        no_ts(1, "Charging", 1),  # a redelivery of the first: dropped
-        no_ts(2, "Charging", 1),  # another connector
-        no_ts(1, "Finishing", 2),
-        no_ts(1, "Charging", 3),  # Charging again after Finishing: a real change
-        timed,
-        timed,  # reported timestamps: the table's key deduplicates them
-    ]
-    kept = without_repeats(rows)
-    assert [(r.connector_id, r.status, r.received_at - RECEIVED) for r in kept] == [
-        (1, "Charging", timedelta(0)),
-        (1, "Charging", timedelta(0)),
-        (1, "Charging", timedelta(0)),
-        (2, "Charging", timedelta(seconds=1)),
-        (1, "Finishing", timedelta(seconds=2)),
-        (1, "Charging", timedelta(seconds=3)),
-    ]
-    assert kept.count(timed) == 2
