@@ -49,8 +49,6 @@ class Service:
     routes: list[web.AbstractRouteDef] = field(default_factory=list)
     health_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     """Extra ``/healthz`` checks besides each component's own."""
-    http_port: int = 0
-    """The port ``/healthz`` really listens on (after start)."""
 
 
 async def run_service(service: Service, stop: asyncio.Event) -> None:
@@ -66,7 +64,6 @@ async def run_service(service: Service, stop: asyncio.Event) -> None:
             await component.start()
             started.append(component)
         await http.start()
-        service.http_port = http.port
         log.info(
             "service started", extra={"http_port": http.port, "instance": settings.instance_id}
         )

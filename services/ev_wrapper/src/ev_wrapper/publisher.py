@@ -27,7 +27,6 @@ class IopPublisher:
         self.links: dict[str, EvLink] = {}
         self._group: asyncio.TaskGroup | None = None
         self._ready = asyncio.Event()
-        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
         """Own the links' tasks; watch for silent EVs. Runs until cancelled."""
@@ -47,7 +46,7 @@ class IopPublisher:
             assert self._group is not None
             link = EvLink(ev_id, self.settings, self.clock, self.metrics)
             self.links[ev_id] = link
-            self._tasks[ev_id] = self._group.create_task(link.run(), name=f"ev-link-{ev_id}")
+            self._group.create_task(link.run(), name=f"ev-link-{ev_id}")  # the group keeps it
         return link
 
     async def characteristics(self, ev: EvCharacteristics) -> None:

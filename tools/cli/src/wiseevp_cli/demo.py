@@ -94,10 +94,14 @@ async def get_json(http: aiohttp.ClientSession, url: str) -> Any:
 
 
 async def dead_letters(settings: ServiceSettings) -> int:
+    """Messages in the dead-letter queue; 0 before any service has declared it."""
     connection = await aio_pika.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel()
-        queue = await channel.declare_queue(Queue.DEAD_LETTER.name, passive=True)
+        try:
+            queue = await channel.declare_queue(Queue.DEAD_LETTER.name, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return 0
         return int(queue.declaration_result.message_count or 0)
 
 
@@ -140,7 +144,7 @@ async def demo(opts: argparse.Namespace) -> int:
         "WISEEVP_CLOCK_EPOCH": str(epoch),
         "WISEEVP_CLOCK_SPEED": str(opts.speed),
     }
-    dead_before = await dead_letters(settings) if await _dlq_exists(settings) else 0
+    dead_before = await dead_letters(settings)
     monitor = Proc("rt_monitor", "rt_monitor", clock_env, log_dir)
     wrappers = [wrapper_process(f, clock_env, opts, log_dir) for f in FLEETS]
     devices = [
@@ -275,14 +279,6 @@ async def fresh_demo_database(settings: ServiceSettings) -> AnyUrl:
     finally:
         await conn.close()
     return url
-
-
-async def _dlq_exists(settings: ServiceSettings) -> bool:
-    try:
-        await dead_letters(settings)
-        return True
-    except aio_pika.exceptions.ChannelClosed:
-        return False
 
 
 def _count_states(evs: list[dict[str, Any]]) -> dict[str, int]:
