@@ -38,7 +38,7 @@ from ingest_parts.payloads import ev_ids, status_payload
 from ingest_parts.space import AMQP_URL, VHOST
 from wiseevp_common.bus import Bus, IopMessage
 from wiseevp_common.bus.consumer import to_delivery
-from wiseevp_common.bus.declare import rabbit_queue
+from wiseevp_common.bus.declare import queue_arguments, rabbit_queue
 from wiseevp_common.bus.iop import parse_iop
 from wiseevp_common.metrics import BusMetrics
 from wiseevp_common.settings import ServiceSettings
@@ -50,7 +50,7 @@ QUEUE = QueueSpec("wiseevp.bench.overhead", (), "consumer overhead bench")
 SERVICE = "bench_overhead"
 
 
-QUEUE_ARGUMENTS = dict(rabbit_queue(QUEUE, 5).arguments or {})
+QUEUE_ARGUMENTS = queue_arguments(QUEUE, 5)
 """The RT monitor's queue arguments (quorum, delivery limit, dead-lettering)."""
 
 

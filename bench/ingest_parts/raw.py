@@ -14,7 +14,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from wiseevp_common.bus.declare import rabbit_queue
+from wiseevp_common.bus.declare import queue_arguments
 from wiseevp_common.settings import ServiceSettings
 from wiseevp_common.topology import Binding, Exchange, QueueSpec
 
@@ -48,8 +48,8 @@ class RawResult:
 
 
 def raw_queue_arguments(queue_type: str) -> dict[str, Any]:
-    """The RT monitor's queue arguments (``rabbit_queue``), possibly with another type."""
-    arguments: dict[str, Any] = dict(rabbit_queue(RAW_QUEUE, MAX_DELIVERY_ATTEMPTS).arguments or {})
+    """The RT monitor's queue arguments, possibly with another queue type."""
+    arguments = queue_arguments(RAW_QUEUE, MAX_DELIVERY_ATTEMPTS)
     arguments["x-queue-type"] = queue_type
     if queue_type != "quorum":
         arguments.pop("x-delivery-limit", None)  # quorum queues only

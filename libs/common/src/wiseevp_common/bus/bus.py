@@ -96,15 +96,15 @@ class Bus:
 
     async def start(self) -> None:
         await self.broker.connect()
-        await declare_dead_letter(self.broker)
+        self._connection = await aio_pika.connect_robust(
+            str(self.settings.amqp_url),
+            client_properties={"connection_name": self.settings.service_name},
+        )
+        async with self._connection.channel() as channel:
+            await declare_dead_letter(channel)
         await self.broker.start()
-        if self._consumers:
-            self._connection = await aio_pika.connect_robust(
-                str(self.settings.amqp_url),
-                client_properties={"connection_name": f"{self.settings.service_name}-consumers"},
-            )
-            for consumer in self._consumers:
-                await consumer.start(self._connection, self.settings.amqp_prefetch)
+        for consumer in self._consumers:
+            await consumer.start(self._connection, self.settings.amqp_prefetch)
         self._started = True
 
     async def stop(self) -> None:
@@ -119,7 +119,7 @@ class Bus:
 
     async def healthy(self) -> bool:
         """True while started and both connections are up."""
-        consumers_up = self._connection is None or not self._connection.is_closed
+        consumers_up = self._connection is not None and not self._connection.is_closed
         return self._started and consumers_up and await self.broker.ping(timeout=2.0)
 
     async def publish_iop(self, topic: MqttTopic[M], payload: M, **params: str) -> None:

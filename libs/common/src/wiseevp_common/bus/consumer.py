@@ -21,7 +21,7 @@ from faststream.rabbit import RabbitBroker
 
 from ..metrics import BusMetrics
 from ..topology import DeadLetterHeader, DeadLetterReason, Exchange, QueueSpec
-from .declare import queue_arguments, rabbit_exchange
+from .declare import declare_queue, rabbit_exchange
 from .delivery import Delivery, Handler, InvalidMessage
 
 log = logging.getLogger("wiseevp.bus")
@@ -121,17 +121,7 @@ class Consumer:
         """Declare the queue and its bindings on a channel of its own and start consuming."""
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        queue = await channel.declare_queue(
-            self.spec.name, durable=True, arguments=queue_arguments(self.spec, self.max_attempts)
-        )
-        for binding in self.spec.bindings:
-            name = binding.exchange.value
-            exchange = (
-                await channel.get_exchange(name, ensure=False)
-                if name.startswith("amq.")
-                else await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
-            )
-            await queue.bind(exchange, routing_key=binding.routing_key)
+        queue = await declare_queue(channel, self.spec, self.max_attempts)
         self._channel, self._queue = channel, queue
         self._tag = await queue.consume(self.on_message)
 

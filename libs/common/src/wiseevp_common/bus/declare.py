@@ -1,10 +1,16 @@
-"""Topology specs → FastStream/RabbitMQ declarations."""
+"""Topology specs → RabbitMQ declarations.
+
+Queues, exchanges and bindings are declared in one place, :func:`declare_queue`, on an
+aio-pika channel; FastStream only gets the matching descriptions it needs to publish
+(:func:`rabbit_exchange`) and to serve RPC queues (:func:`rabbit_queue`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractQueue
+from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 from ..topology import Exchange, Queue, QueueSpec
 
@@ -12,11 +18,14 @@ if TYPE_CHECKING:
     from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 
-def rabbit_exchange(exchange: Exchange) -> RabbitExchange:
+def is_builtin(exchange: Exchange) -> bool:
     """``amq.*`` exchanges are the broker's own: they are used, never declared."""
-    builtin = exchange.value.startswith("amq.")
+    return exchange.value.startswith("amq.")
+
+
+def rabbit_exchange(exchange: Exchange) -> RabbitExchange:
     return RabbitExchange(
-        exchange.value, type=ExchangeType.TOPIC, durable=True, declare=not builtin
+        exchange.value, type=ExchangeType.TOPIC, durable=True, declare=not is_builtin(exchange)
     )
 
 
@@ -49,14 +58,24 @@ def rabbit_queue(spec: QueueSpec, max_delivery_attempts: int, routing_key: str =
     )
 
 
-async def declare_queue(broker: RabbitBroker, spec: QueueSpec, max_delivery_attempts: int) -> None:
+async def declare_queue(
+    channel: AbstractChannel, spec: QueueSpec, max_delivery_attempts: int
+) -> AbstractQueue:
     """Declare ``spec``'s queue, its exchanges and every binding (idempotent)."""
-    queue = await broker.declare_queue(rabbit_queue(spec, max_delivery_attempts))
+    queue = await channel.declare_queue(
+        spec.name, durable=True, arguments=queue_arguments(spec, max_delivery_attempts)
+    )
     for binding in spec.bindings:
-        exchange = await broker.declare_exchange(rabbit_exchange(binding.exchange))
+        name = binding.exchange.value
+        exchange = (
+            await channel.get_exchange(name, ensure=False)
+            if is_builtin(binding.exchange)
+            else await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+        )
         await queue.bind(exchange, routing_key=binding.routing_key)
+    return queue
 
 
-async def declare_dead_letter(broker: RabbitBroker) -> None:
+async def declare_dead_letter(channel: AbstractChannel) -> None:
     """The dead-letter exchange and the queue that keeps every dead letter for inspection."""
-    await declare_queue(broker, Queue.DEAD_LETTER, max_delivery_attempts=1)
+    await declare_queue(channel, Queue.DEAD_LETTER, max_delivery_attempts=1)
