@@ -6,21 +6,16 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import aiohttp
 
+from wiseevp_cli.processes import free_port
+
 from .errors import BenchError
 from .space import AMQP_URL, OUT_DIR, POSTGRES_URL, ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class MonitorProcess:

@@ -120,7 +120,7 @@ async def test_invalid_payload_dead_lettered_with_reason_and_nothing_valid_lost(
     await rabbit.publish_raw(f"MQTT.EV.{ev_id}.status", status(f"{org}-2").to_json())  # id mismatch
     await rabbit.publish_raw(f"MQTT.EV.{ev_id}.status", status(ev_id, soc=20).to_json())
 
-    await wait_for_value(lambda: _async(len(got)), lambda n: n == 2, what="two valid messages")
+    await wait_for_value(lambda: len(got), lambda n: n == 2, what="two valid messages")
     assert [m.payload.soc for m in got] == [10, 20]  # type: ignore[attr-defined]
 
     dead = await wait_for_value(
@@ -190,7 +190,7 @@ async def test_mqtt_to_amqp_with_a_dotted_id(fresh_broker, started, org) -> None
     async with mqtt_client(f"test-{org}") as client:
         await client.publish(IopTopic.EV_STATUS.topic(ev_id=ev_id), status(ev_id).to_json(), qos=1)
 
-    await wait_for_value(lambda: _async(len(got)), lambda n: n == 1, what="MQTT message over AMQP")
+    await wait_for_value(lambda: len(got), lambda n: n == 1, what="MQTT message over AMQP")
     assert got[0].delivery.routing_key == f"MQTT.EV.{org}-A%2E1.status"
     assert isinstance(got[0].payload, EvStatus) and got[0].payload.id == ev_id
 
@@ -209,7 +209,3 @@ async def test_amqp_to_mqtt(fresh_broker, started, org) -> None:
                 if str(message.topic) == f"MQTT/EV/{ev_id}/status":
                     break
     assert json.loads(message.payload)["soc"] == 33  # type: ignore[arg-type]
-
-
-async def _async(value: Any) -> Any:
-    return value

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 import pytest
 
-from tests.support.processes import ServiceProcess
+from tests.support.http_json import get_json
+from tests.support.processes import ServiceProcess, simulated_wrapper
 from tests.support.waiting import wait_for_value
 
 pytestmark = [pytest.mark.integration]
 
 
-async def get_json(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url) as resp:
-        return resp.status, await resp.json()
-
-
-def wrapper(org: str, fleet: int = 3, **env: str) -> ServiceProcess:
-    return ServiceProcess(
-        "ev_wrapper",
-        WISEEVP_ORGANISATION=org,
-        WISEEVP_FLEET_SIZE=str(fleet),
-        WISEEVP_CLOCK="simulated",
-        WISEEVP_CLOCK_SPEED="600",
-        WISEEVP_STATUS_INTERVAL_S="60",
-        **env,
-    )
-
-
 async def test_statuses_flow_from_wrapper_to_history_api(fresh_db, fresh_broker, org):
     monitor = await ServiceProcess("rt_monitor").started()
-    ev = await wrapper(org).started()
+    ev = await simulated_wrapper(org).started()
     try:
         ev_id = f"{org}-00002"
 
@@ -68,7 +51,7 @@ async def test_statuses_flow_from_wrapper_to_history_api(fresh_db, fresh_broker,
 
 async def test_killed_wrapper_leaves_nocomm_through_last_will(fresh_db, fresh_broker, org):
     monitor = await ServiceProcess("rt_monitor").started()
-    ev = await wrapper(org, fleet=2).started()
+    ev = await simulated_wrapper(org, fleet=2).started()
     try:
         url = f"{monitor.url}/api/v1/evs/{org}-00001"
         await wait_for_value(

@@ -20,10 +20,10 @@ from ev_wrapper.obd_device_sim import SimulatedObdDevice
 from ev_wrapper.sources.obd import ObdSource
 from ev_wrapper.sources.obd_inventory import parse_inventory
 from ev_wrapper.sources.obd_protocol import Position, Reading
-from tests.support.env import free_port
 from tests.support.ev_source_harness import T0, mqtt_statuses, next_status, running, until
 from tests.support.processes import ServiceProcess
 from tests.support.recording_sink import RecordingSink
+from wiseevp_cli.processes import free_port
 from wiseevp_common.clock import ManualClock
 from wiseevp_common.messages.iop import EvStatusValue
 

@@ -8,7 +8,8 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from tests.support.evse_clients import Api, Publisher, get_json, iso, sample
+from tests.support.evse_clients import Api, Publisher, iso, sample
+from tests.support.http_json import get_json
 from tests.support.processes import ServiceProcess
 from tests.support.waiting import wait_for_value
 from wiseevp_common.topology import IopTopic

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from tests.support.env import MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME, POSTGRES_URL
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, simulated_wrapper
 from tests.support.waiting import wait_for_value
 from wiseevp_common.messages.iop import EvStatus, EvStatusValue
 from wiseevp_common.topology import IopTopic
@@ -138,14 +138,7 @@ def rabbitmqctl(*args: str) -> None:
 
 async def test_broker_restart_survived_without_service_restart(fresh_db, fresh_broker, org) -> None:
     monitor = await ServiceProcess("rt_monitor").started()
-    wrapper = await ServiceProcess(
-        "ev_wrapper",
-        WISEEVP_ORGANISATION=org,
-        WISEEVP_FLEET_SIZE="3",
-        WISEEVP_CLOCK="simulated",
-        WISEEVP_CLOCK_SPEED="600",
-        WISEEVP_STATUS_INTERVAL_S="60",
-    ).started()
+    wrapper = await simulated_wrapper(org).started()
     try:
         await wait_for_value(lambda: count_rows(org), lambda n: n >= 6, what="rows before restart")
         pids = (monitor.proc.pid, wrapper.proc.pid)  # type: ignore[union-attr]

@@ -8,7 +8,6 @@ and the ``test_database`` fixture. Override with ``WISEEVP_TEST_*`` variables.
 from __future__ import annotations
 
 import os
-import socket
 
 VHOST = os.environ.get("WISEEVP_TEST_VHOST", "wiseevp_test")
 """RabbitMQ vhost and PostgreSQL database of the tests (one name for both)."""
@@ -39,9 +38,3 @@ def service_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

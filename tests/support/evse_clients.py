@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import aiomqtt
 
+from tests.support.http_json import get_json
 from tests.support.processes import ServiceProcess
 from wiseevp_common.topology import MqttTopic
 
@@ -21,11 +21,6 @@ def iso(minutes: float) -> str:
     return (
         (T0 + timedelta(minutes=minutes)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
-
-
-async def get_json(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url) as resp:
-        return resp.status, await resp.json()
 
 
 class Api:

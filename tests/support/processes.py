@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from wiseevp_cli.processes import wait_until_healthy
+from wiseevp_cli.processes import free_port, wait_until_healthy
 
-from .env import free_port, service_env
+from .env import service_env
 
 
 class ServiceProcess:
@@ -77,3 +77,17 @@ class ServiceProcess:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")[-20_000:]
+
+
+def simulated_wrapper(org: str, fleet: int = 3, **env: str) -> ServiceProcess:
+    """An EV wrapper publishing a simulated fleet of ``org`` on a fast clock (60 simulated
+    seconds between statuses, 0.1 s of real time)."""
+    return ServiceProcess(
+        "ev_wrapper",
+        WISEEVP_ORGANISATION=org,
+        WISEEVP_FLEET_SIZE=str(fleet),
+        WISEEVP_CLOCK="simulated",
+        WISEEVP_CLOCK_SPEED="600",
+        WISEEVP_STATUS_INTERVAL_S="60",
+        **env,
+    )

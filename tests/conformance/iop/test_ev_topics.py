@@ -13,22 +13,10 @@ import aiomqtt
 import pytest
 
 from tests.support.env import MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, simulated_wrapper
 from tests.support.waiting import wait_for_value
 
 pytestmark = [pytest.mark.integration]
-
-
-def wrapper(org: str, **env: str) -> ServiceProcess:
-    return ServiceProcess(
-        "ev_wrapper",
-        WISEEVP_ORGANISATION=org,
-        WISEEVP_FLEET_SIZE="2",
-        WISEEVP_CLOCK="simulated",
-        WISEEVP_CLOCK_SPEED="600",
-        WISEEVP_STATUS_INTERVAL_S="60",
-        **env,
-    )
 
 
 async def first_messages(topic_filter: str, count: int, timeout: float = 20) -> list[Any]:
@@ -48,7 +36,7 @@ async def first_messages(topic_filter: str, count: int, timeout: float = 20) -> 
 
 @pytest.fixture
 async def running_wrapper(fresh_broker: None, org: str) -> AsyncIterator[ServiceProcess]:
-    process = await wrapper(org).started()
+    process = await simulated_wrapper(org, fleet=2).started()
     try:
         yield process
     finally:
@@ -102,7 +90,7 @@ async def test_3_2_2_1_status_periodic_retained_with_design_fields(
 async def test_3_2_2_1_last_will_sets_nocomm(fresh_broker: None, org: str) -> None:
     """The EV wrapper must configure a MQTT LWT message updating the status to "nocomm" when
     the EV wrapper disconnects from the MQTT broker."""
-    process = await wrapper(org).started()
+    process = await simulated_wrapper(org, fleet=2).started()
     await first_messages(f"MQTT/EV/{org}-00001/status", 1)
     process.kill()  # no goodbye: only the broker-side last will can say it
     await process.wait_exit()
@@ -139,7 +127,7 @@ async def test_evp_038_fleet_manager_sees_usage_and_position(
     """EVP_038: In case of EV fleets, WiseEVP shall provide to the EV fleet manager (owner)
     information on the EVs usage and position."""
     monitor = await ServiceProcess("rt_monitor").started()
-    ev = await wrapper(org).started()
+    ev = await simulated_wrapper(org, fleet=2).started()
     try:
         url = f"{monitor.url}/api/v1/evs/{org}-00001/status?limit=2"
 
