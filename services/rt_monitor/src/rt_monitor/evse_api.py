@@ -28,9 +28,9 @@ from aiohttp import web
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from wiseevp_common.bus.iop import describe_validation_error
 from wiseevp_common.messages.ocpp16 import Measurand
 from wiseevp_common.messages.types import format_iso_ms
+from wiseevp_common.messages.validation import describe_validation_error
 from wiseevp_common.storage.component import PostgresPool
 
 from .schema import SCHEMA

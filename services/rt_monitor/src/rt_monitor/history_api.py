@@ -16,8 +16,8 @@ import asyncpg
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from wiseevp_common.bus.iop import describe_validation_error
 from wiseevp_common.messages.types import format_iso_ms
+from wiseevp_common.messages.validation import describe_validation_error
 from wiseevp_common.storage.component import PostgresPool
 
 from .store import SCHEMA

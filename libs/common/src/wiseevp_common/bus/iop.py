@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..messages.validation import describe_validation_error
 from ..topology import DeadLetterReason, MqttTopic, match_topic
 from .delivery import Delivery, Handler, InvalidMessage
 
@@ -23,15 +24,6 @@ class IopMessage:
 
 
 IopHandler = Callable[[IopMessage], Awaitable[None]]
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """A short, readable summary: ``field: message`` for each error (inputs not echoed)."""
-    parts = []
-    for err in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "payload"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
 
 
 def parse_iop(delivery: Delivery, topics: tuple[MqttTopic[Any], ...]) -> IopMessage:

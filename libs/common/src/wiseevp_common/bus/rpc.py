@@ -18,12 +18,13 @@ from faststream.rabbit import RabbitBroker, RabbitResponse
 from faststream.rabbit.annotations import RabbitMessage
 from pydantic import BaseModel, ValidationError
 
+from ..messages.types import wire_json
+from ..messages.validation import describe_validation_error
 from ..topology import DeadLetterReason, QueueSpec, RpcEndpoint, RpcHeader
 from .broker import pass_message
 from .consumer import dead_letter, to_delivery
 from .declare import rabbit_queue
-from .iop import describe_validation_error
-from .publish import JSON, encode
+from .publish import JSON
 
 log = logging.getLogger("wiseevp.bus.rpc")
 
@@ -67,7 +68,7 @@ class RpcRemoteError(RpcError):
 def _error_reply(error: RpcError) -> RabbitResponse:
     body = RpcErrorBody(code=error.code, message=error.message)
     return RabbitResponse(
-        encode(body), headers={RpcHeader.STATUS.value: "error"}, content_type=JSON
+        wire_json(body), headers={RpcHeader.STATUS.value: "error"}, content_type=JSON
     )
 
 
@@ -114,7 +115,7 @@ def serve(
             log.exception("RPC handler failed", extra={"queue": endpoint.queue})
             return _error_reply(RpcInternalError(f"{type(exc).__name__}: {exc}"))
         return RabbitResponse(
-            encode(response), headers={RpcHeader.STATUS.value: "ok"}, content_type=JSON
+            wire_json(response), headers={RpcHeader.STATUS.value: "ok"}, content_type=JSON
         )
 
 
@@ -129,7 +130,7 @@ async def call(
     correlation_id = uuid.uuid4().hex
     try:
         reply: Any = await broker.request(
-            encode(request),
+            wire_json(request),
             queue=endpoint.queue,
             timeout=timeout,
             persist=True,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from .types import IsoTimestamp
+from .types import IsoTimestamp, wire_json
 
 EV_ID_PATTERN = r"^[A-Za-z0-9_]{1,32}-[A-Za-z0-9_.-]{1,64}$"
 """``[ORGANISATION ID]-[ID WITHIN ORGANISATION]``, e.g. ``PARTAGO-00001``."""
@@ -27,7 +27,7 @@ class _Contract(BaseModel):
 
     def to_json(self) -> bytes:
         """The wire form: JSON, camelCase aliases, absent optionals omitted."""
-        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+        return wire_json(self)
 
 
 class ConnectorType(StrEnum):

@@ -20,6 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from wiseevp_common.messages.iop import EvCharacteristics, EvStatus
+from wiseevp_common.messages.validation import describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,13 +49,8 @@ def _parse(model: type[M], body: bytes) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False, include_input=False)[:3]:
-            where = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{where}: {err['msg']}" if where else err["msg"])
-        more = exc.error_count() - len(problems)
-        suffix = f" (+{more} more)" if more > 0 else ""
-        raise IngestRejected(400, f"invalid body: {'; '.join(problems)}{suffix}") from None
+        problems = describe_validation_error(exc, limit=3)
+        raise IngestRejected(400, f"invalid body: {problems}") from None
 
 
 def _check_id(path_id: str, body_id: str, organisation: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
-# -- base ---------------------------------------------------------------------------------
+from ..types import wire_json
 
 
 class _Ocpp(BaseModel):
@@ -43,4 +43,4 @@ class _Ocpp(BaseModel):
 
     def to_json(self) -> bytes:
         """The OCPP wire form: camelCase names, absent optionals omitted."""
-        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+        return wire_json(self)
