@@ -44,6 +44,18 @@ async def test_statuses_flow_from_wrapper_to_history_api(fresh_db, fresh_broker,
 
         status, listing = await get_json(f"{monitor.url}/api/v1/evs")
         assert {item["id"] for item in listing["items"]} == {f"{org}-0000{n}" for n in (1, 2, 3)}
+
+        history = f"{monitor.url}/api/v1/evs/{ev_id}/status"
+        for query, fragment in (
+            ("limit=abc", "limit: Input should be a valid integer"),
+            ("limit=10001", "limit must be at most 10000"),
+            ("from=2026-01-01T00:00:00", "from: Input should have timezone info"),
+            ("colour=blue", "colour: Extra inputs are not permitted"),
+        ):
+            status, error = await get_json(f"{history}?{query}")
+            assert status == 400 and fragment in error["message"], (query, error)
+        status, error = await get_json(f"{monitor.url}/api/v1/evs/{org}-99999/status")
+        assert status == 404 and error == {"message": f"unknown EV '{org}-99999'"}
     finally:
         await ev.stop()
         await monitor.stop()

@@ -26,16 +26,14 @@ from typing import Any, TypeVar
 import asyncpg
 from aiohttp import web
 from asyncpg.pool import PoolConnectionProxy
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from wiseevp_common.messages.ocpp16 import Measurand
 from wiseevp_common.messages.types import format_iso_ms
-from wiseevp_common.messages.validation import describe_validation_error
 from wiseevp_common.storage.component import PostgresPool
 
+from .history_query import HistoryQuery, parse_history_query
 from .schema import SCHEMA
-
-DEFAULT_LIMIT = 100
 
 R = TypeVar("R")
 Q = TypeVar("Q", bound="EvseHistoryQuery")
@@ -53,13 +51,7 @@ _BOOT_JSON = {
 }
 
 
-class EvseHistoryQuery(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
-    before: AwareDatetime | None = None
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1)
+class EvseHistoryQuery(HistoryQuery):
     connector_id: int | None = Field(default=None, alias="connectorId", ge=0)
 
 
@@ -302,14 +294,11 @@ class EvseApi:
         return evse
 
     def _where(self, request: web.Request, query: EvseHistoryQuery, ts_column: str) -> _Where:
-        if query.limit > self.max_limit:
-            raise web.HTTPBadRequest(text=f"limit must be at most {self.max_limit}")
         where = _Where(request.match_info["evse_id"])
         if query.from_ is not None:
             where.add(f"{ts_column} >= {{}}", query.from_)
-        upper = min((t for t in (query.to, query.before) if t is not None), default=None)
-        if upper is not None:
-            where.add(f"{ts_column} < {{}}", upper)
+        if query.upper is not None:
+            where.add(f"{ts_column} < {{}}", query.upper)
         if query.connector_id is not None:
             where.add("connector_id = {}", query.connector_id)
         return where
@@ -360,10 +349,4 @@ class EvseApi:
         }
 
     def _parse(self, request: web.Request, model: type[Q]) -> Q:
-        try:
-            query = model.model_validate(dict(request.query))
-        except ValidationError as exc:
-            raise web.HTTPBadRequest(text=describe_validation_error(exc)) from None
-        if "limit" not in query.model_fields_set:  # the default never exceeds the maximum
-            query = query.model_copy(update={"limit": min(DEFAULT_LIMIT, self.max_limit)})
-        return query
+        return parse_history_query(request, model, self.max_limit)

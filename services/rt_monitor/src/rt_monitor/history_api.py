@@ -14,24 +14,12 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from wiseevp_common.messages.types import format_iso_ms
-from wiseevp_common.messages.validation import describe_validation_error
 from wiseevp_common.storage.component import PostgresPool
 
+from .history_query import HistoryQuery, parse_history_query
 from .store import SCHEMA
-
-DEFAULT_LIMIT = 100
-
-
-class HistoryQuery(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
-    before: AwareDatetime | None = None
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1)
 
 
 def _status_json(row: asyncpg.Record) -> dict[str, Any]:
@@ -106,15 +94,12 @@ class HistoryApi:
 
     async def status_history(self, request: web.Request) -> web.Response:
         ev_id = request.match_info["ev_id"]
-        query = self._parse(request)
-        if query.limit > self.max_limit:
-            raise web.HTTPBadRequest(text=f"limit must be at most {self.max_limit}")
+        query = parse_history_query(request, HistoryQuery, self.max_limit)
         known = await self.db.pool.fetchval(
             f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.ev_state WHERE ev_id = $1)", ev_id
         )
         if not known:
             raise web.HTTPNotFound(text=f"unknown EV {ev_id!r}")
-        upper = min((t for t in (query.to, query.before) if t is not None), default=None)
         rows = await self.db.pool.fetch(
             f"SELECT * FROM {SCHEMA}.ev_status_history WHERE ev_id = $1 "
             "AND ($2::timestamptz IS NULL OR ts >= $2) "
@@ -122,7 +107,7 @@ class HistoryApi:
             "ORDER BY ts DESC LIMIT $4",
             ev_id,
             query.from_,
-            upper,
+            query.upper,
             query.limit + 1,
         )
         page = rows[: query.limit]
@@ -134,10 +119,3 @@ class HistoryApi:
                 "next": format_iso_ms(page[-1]["ts"]) if more else None,
             }
         )
-
-    @staticmethod
-    def _parse(request: web.Request) -> HistoryQuery:
-        try:
-            return HistoryQuery.model_validate(dict(request.query))
-        except ValidationError as exc:
-            raise web.HTTPBadRequest(text=describe_validation_error(exc)) from None
