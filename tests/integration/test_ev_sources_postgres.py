@@ -18,7 +18,7 @@ from tests.support.ev_source_harness import T0, mqtt_statuses, next_status, runn
 from tests.support.processes import ServiceProcess
 from tests.support.recording_sink import RecordingSink
 from wiseevp_common.messages.iop import EvStatusValue
-from wiseevp_common.storage.postgres import database_name
+from wiseevp_common.storage.postgres import database_name, with_database
 
 pytestmark = [pytest.mark.integration]
 
@@ -146,7 +146,7 @@ async def test_postgres_source_waits_for_its_database_with_backoff(
 ) -> None:
     """A database that does not exist yet: the source retries until it does, then reads it."""
     name = f"{database_name(test_database)}_ghent_{uuid.uuid4().hex[:8]}"
-    url = test_database.rsplit("/", 1)[0] + "/" + name
+    url = with_database(test_database, name)
     admin = await asyncpg.connect(test_database)
     source, sink = pg_source(url, org, reconnect_max_s=0.5), RecordingSink()
     try:

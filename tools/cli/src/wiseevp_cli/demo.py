@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import AnyUrl
 
 from wiseevp_common.settings import ServiceSettings, load_settings
-from wiseevp_common.storage.postgres import ensure_database
+from wiseevp_common.storage.postgres import ensure_database, with_database
 from wiseevp_common.topology import IopTopic, Queue
 
 from . import setup
@@ -271,7 +271,7 @@ def _cars(fleet: Fleet) -> list[str]:
 
 async def fresh_demo_database(settings: ServiceSettings) -> AnyUrl:
     """The demo's own database (``<name>_demo``), emptied, so each run's summary is its own."""
-    url = AnyUrl(str(settings.postgres_url).rsplit("/", 1)[0] + f"/{DEMO_DATABASE}")
+    url = AnyUrl(with_database(str(settings.postgres_url), DEMO_DATABASE))
     await ensure_database(str(url))
     conn = await asyncpg.connect(str(url))
     try:

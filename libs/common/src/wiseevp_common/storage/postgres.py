@@ -10,7 +10,8 @@ import asyncpg
 log = logging.getLogger("wiseevp.storage")
 
 
-def _with_database(url: str, database: str) -> str:
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database of the same server."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + database))
 
@@ -36,7 +37,7 @@ async def ensure_database(url: str) -> bool:
     else:
         await conn.close()
         return False
-    admin = await asyncpg.connect(_with_database(url, "postgres"))
+    admin = await asyncpg.connect(with_database(url, "postgres"))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         log.info("created database %s", name)
