@@ -36,7 +36,7 @@ class EvseIngest:
         self.batcher = batcher
         self.clock = clock
         self.received = received
-        """Valid IOP messages by topic (shared with the EV handler)."""
+        """Valid IOP messages by topic (see :func:`.ingest.received_counter`)."""
 
     async def handle(self, message: IopMessage) -> None:
         self.received.labels(message.topic.template).inc()

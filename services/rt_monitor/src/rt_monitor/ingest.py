@@ -17,19 +17,24 @@ from .rows import Row, ev_row, status_row
 log = logging.getLogger("rt_monitor.ingest")
 
 
+def received_counter(registry: CollectorRegistry) -> Counter:
+    """Valid IOP messages received by the monitor, by topic (EV and EVSE handlers)."""
+    return Counter(
+        "wiseevp_rt_monitor_received",
+        "Valid IOP messages received, by topic",
+        ["topic"],
+        registry=registry,
+    )
+
+
 class EvIngest:
     """Stores EV characteristics and statuses; ``public`` views are not stored (they are a
     lossy copy of the status the monitor already keeps)."""
 
-    def __init__(self, batcher: Submitter[Row], clock: Clock, registry: CollectorRegistry) -> None:
+    def __init__(self, batcher: Submitter[Row], clock: Clock, received: Counter) -> None:
         self.batcher = batcher
         self.clock = clock
-        self.received = Counter(
-            "wiseevp_rt_monitor_received",
-            "Valid IOP messages received, by topic",
-            ["topic"],
-            registry=registry,
-        )
+        self.received = received
 
     async def handle(self, message: IopMessage) -> None:
         self.received.labels(message.topic.template).inc()

@@ -20,7 +20,7 @@ from .batcher import Batcher
 from .evse_api import EvseApi
 from .evse_ingest import EvseIngest
 from .history_api import HistoryApi
-from .ingest import EvIngest
+from .ingest import EvIngest, received_counter
 from .settings import RtMonitorSettings
 from .store import SCHEMA, Item, Store, is_transient
 
@@ -47,8 +47,9 @@ async def build(settings: RtMonitorSettings) -> Service:
         is_transient=is_transient,
     )
     bus = Bus(settings, metrics=BusMetrics(registry))
-    ev_ingest = EvIngest(batcher, clock, registry)
-    evse_ingest = EvseIngest(batcher, clock, ev_ingest.received)
+    received = received_counter(registry)
+    ev_ingest = EvIngest(batcher, clock, received)
+    evse_ingest = EvseIngest(batcher, clock, received)
     bus.consume_iop(Queue.RT_MONITOR_EV, EV_TOPICS, ev_ingest.handle)
     bus.consume_iop(Queue.RT_MONITOR_EVSE, EVSE_TOPICS, evse_ingest.handle)
     history = HistoryApi(db, settings.history_max_limit)
