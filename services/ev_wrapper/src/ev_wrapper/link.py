@@ -70,10 +70,6 @@ class EvLink:
         public = public_view(status, self.settings.public_grid_deg)
         self._push(Outgoing(IopTopic.EV_PUBLIC.topic(ev_id=self.ev_id), public.to_json(), "public"))
 
-    @property
-    def pending(self) -> int:
-        return len(self._queue)
-
     def _push(self, message: Outgoing, *, front: bool = False) -> None:
         if front:
             self._queue.appendleft(message)

@@ -80,10 +80,6 @@ class IopPublisher:
     async def healthy(self) -> bool:
         return self._ready.is_set()
 
-    @property
-    def connected(self) -> int:
-        return sum(1 for link in self.links.values() if link.connected)
-
 
 def _is_nocomm(status: EvStatus | None) -> bool:
     return status is not None and status.status is EvStatusValue.NOCOMM
