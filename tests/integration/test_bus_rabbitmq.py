@@ -202,7 +202,6 @@ async def test_amqp_to_mqtt(fresh_broker, started, org) -> None:
     ev_id = f"{org}-7"
     async with mqtt_client(f"test-sub-{org}") as client:
         await client.subscribe(IopTopic.EV_STATUS.mqtt_filter, qos=1)
-        await asyncio.sleep(0.2)  # let the subscription's queue bind
         await bus.publish_iop(IopTopic.EV_STATUS, status(ev_id, soc=33), ev_id=ev_id)
         async with asyncio.timeout(10):
             async for message in client.messages:
