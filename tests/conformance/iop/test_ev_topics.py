@@ -40,6 +40,14 @@ async def first_messages(topic_filter: str, count: int, timeout: float = 20) -> 
     return await collect(topic_filter, lambda got: len(got) >= count, timeout)
 
 
+async def published(wrapper: ServiceProcess, kind: str) -> float:
+    """Messages of ``kind`` the wrapper's broker acknowledged (its Prometheus counter)."""
+    async with aiohttp.ClientSession() as http, http.get(wrapper.url + "/metrics") as resp:
+        text = await resp.text()
+    line = f'wiseevp_ev_wrapper_published_total{{kind="{kind}"}} '
+    return sum(float(row[len(line) :]) for row in text.splitlines() if row.startswith(line))
+
+
 def payloads(messages: list[Any]) -> list[dict[str, Any]]:
     return [json.loads(m.payload) for m in messages]
 
@@ -59,7 +67,10 @@ async def test_3_2_2_1_characteristics_published_on_connect_and_retained(
     """EV wrappers publish the characteristics of the monitored EVs upon connection to the
     MQTT broker [...] This publication may be flagged as "retained" (i.e. broker will send the
     characteristics to any new subscriber automatically). QoS-Level: 1"""
-    await asyncio.sleep(0.5)  # connected and published before we subscribe
+    # the broker acknowledged both EVs' characteristics before we subscribe
+    await wait_for_value(
+        lambda: published(running_wrapper, "characteristics"), lambda n: n >= 2, what="publish"
+    )
     messages = await first_messages(f"MQTT/EV/{org}-00001/characteristics", 1)
     message = messages[0]
     assert message.retain  # delivered to a late subscriber because it is retained
