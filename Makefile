@@ -38,7 +38,8 @@ test-unit: install
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/common/src services/ev_wrapper/src services/rt_monitor/src tools/cli/src bench
+	$(RUN) mypy libs/common/src services/ev_wrapper/src services/rt_monitor/src \
+		services/evse_wrapper/src tools/cli/src tools/cp_simulator/src bench
 
 format: install
 	$(RUN) ruff format .

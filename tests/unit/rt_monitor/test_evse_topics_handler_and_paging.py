@@ -47,7 +47,7 @@ def test_evse_topics_follow_the_design() -> None:
     names = ["bootnotification", "metervalues", "status", "starttransaction", "stoptransaction"]
     assert [t.template for t in EVSE_TOPICS] == [f"MQTT/EVSE/{{evse_id}}/{n}" for n in names]
     assert all(t.qos == 1 and not t.retained and t.payload_id_field is None for t in EVSE_TOPICS)
-    assert ALL_IOP_TOPICS == EV_TOPICS + EVSE_TOPICS
+    assert (*EV_TOPICS, *EVSE_TOPICS, IopTopic.EVSE_CONNECTION) == ALL_IOP_TOPICS
     assert [t.model for t in EVSE_TOPICS] == [
         BootNotificationRequest,
         MeterValuesRequest,
@@ -68,7 +68,10 @@ def test_dotted_charge_point_ids_survive_the_mqtt_to_amqp_mapping() -> None:
     # an EV topic and an EVSE topic never match each other, nor the other's queue binding
     assert match_topic("MQTT.EV.A-1.status")[0] is IopTopic.EV_STATUS  # type: ignore[index]
     assert match_topic("MQTT.EVSE.A-1.status")[0] is IopTopic.EVSE_STATUS  # type: ignore[index]
-    assert Queue.RT_MONITOR_EVSE.bindings[0].routing_key == "MQTT.EVSE.#"
+    # the RT monitor binds the station topics only: never the commands or their results
+    keys = [b.routing_key for b in Queue.RT_MONITOR_EVSE.bindings]
+    assert keys == [t.binding_key for t in EVSE_TOPICS]
+    assert not any(k.endswith(".reservenow") or ".result." in k or k.endswith("#") for k in keys)
 
 
 def delivery(routing_key: str, body: bytes) -> Delivery:

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel
 
+from .messages.evse import EvseConnection
 from .messages.iop import EvCharacteristics, EvPublicStatus, EvStatus
 from .messages.ocpp16 import (
     BootNotificationRequest,
@@ -183,6 +184,14 @@ class IopTopic:
         retained=False,
         description="OCPP 1.6 StopTransaction.req: a charging session has stopped.",
     )
+    EVSE_CONNECTION = MqttTopic(
+        "MQTT/EVSE/{evse_id}/connection",
+        EvseConnection,
+        qos=1,
+        retained=True,
+        description="Communication status of a charge point (online/offline), published by the "
+        "EVSE wrapper on every change; retained, so a new subscriber learns the current status.",
+    )
 
 
 EV_TOPICS: tuple[MqttTopic[Any], ...] = (
@@ -197,7 +206,7 @@ EVSE_TOPICS: tuple[MqttTopic[Any], ...] = (
     IopTopic.EVSE_STARTTRANSACTION,
     IopTopic.EVSE_STOPTRANSACTION,
 )
-ALL_IOP_TOPICS: tuple[MqttTopic[Any], ...] = EV_TOPICS + EVSE_TOPICS
+ALL_IOP_TOPICS: tuple[MqttTopic[Any], ...] = (*EV_TOPICS, *EVSE_TOPICS, IopTopic.EVSE_CONNECTION)
 
 EV_BINDING = "MQTT.EV.#"
 EVSE_BINDING = "MQTT.EVSE.#"
@@ -238,8 +247,9 @@ class Queue:
     )
     RT_MONITOR_EVSE = QueueSpec(
         "wiseevp.rt_monitor.evse",
-        (Binding(Exchange.MQTT, EVSE_BINDING),),
-        "EVSE topics stored by the RT monitor.",
+        tuple(Binding(Exchange.MQTT, t.binding_key) for t in EVSE_TOPICS),
+        "EVSE topics stored by the RT monitor (not the commands and results that share the "
+        "MQTT/EVSE/ prefix).",
     )
     DEAD_LETTER = QueueSpec(
         "wiseevp.dead-letter",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import topology
+from ..ocpp_topology import COMMAND_TOPICS, STATION_TOPICS, OcppTopic
 from ..topology import Exchange, MqttTopic, QueueSpec, encode_level
 from .constants import (
     AMQP_SERVER,
@@ -18,6 +19,7 @@ from .constants import (
     JsonDict,
 )
 from .dead_letters import dead_letter_channel, dead_letter_message
+from .ocpp_channels import ocpp_channels, ocpp_schema_components
 from .routing import topology_queues
 from .schemas import payload_schemas
 from .topic_channels import topic_channel, topic_message, topic_tags, unique_name
@@ -35,13 +37,15 @@ def build_asyncapi(
     *,
     topics: Sequence[MqttTopic[Any]] | None = None,
     queues: Sequence[QueueSpec] | None = None,
+    ocpp_topics: Sequence[OcppTopic] | None = None,
     version: str | None = None,
 ) -> JsonDict:
     """The AsyncAPI 2.6.0 document (a JSON-compatible dict in a stable key order).
 
     ``topics`` defaults to :data:`~wiseevp_common.topology.ALL_IOP_TOPICS` and ``queues`` to
     every :class:`~wiseevp_common.topology.QueueSpec` of :class:`~wiseevp_common.topology.Queue`,
-    both read when called; ``version`` (``info.version``) to the wiseevp-common version.
+    both read when called; ``ocpp_topics`` to every station-initiated and command OCPP
+    topic; ``version`` (``info.version``) to the wiseevp-common version.
     """
     topics = tuple(topology.ALL_IOP_TOPICS if topics is None else topics)
     queues = tuple(topology_queues() if queues is None else queues)
@@ -56,6 +60,15 @@ def build_asyncapi(
             raise ValueError(f"IOP topic {topic.template!r} appears twice in the topology")
         channels[topic.template] = topic_channel(topic, name, queues)
         messages[name] = topic_message(topic, name, payload_refs[topic.model])
+    ocpp = tuple((*STATION_TOPICS, *COMMAND_TOPICS) if ocpp_topics is None else ocpp_topics)
+    ocpp_channel_map, ocpp_messages = ocpp_channels(ocpp, queues)
+    for template in ocpp_channel_map:
+        if template in channels:
+            raise ValueError(f"topic {template!r} appears twice in the topology")
+    channels.update(ocpp_channel_map)
+    messages.update(ocpp_messages)
+    if ocpp:
+        schemas.update(ocpp_schema_components(ocpp))
     channels[Exchange.DEAD_LETTER.value] = dead_letter_channel(queues)
     messages["dead_letter"] = dead_letter_message()
 
