@@ -188,9 +188,10 @@ class IopTopic:
         "MQTT/EVSE/{evse_id}/connection",
         EvseConnection,
         qos=1,
-        retained=True,
+        retained=False,
         description="Communication status of a charge point (online/offline), published by the "
-        "EVSE wrapper on every change; retained, so a new subscriber learns the current status.",
+        "EVSE wrapper on every change (the current status of every station is also stored by "
+        "the wrapper: `python -m evse_wrapper stations`).",
     )
 
 

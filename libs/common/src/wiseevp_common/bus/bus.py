@@ -19,7 +19,7 @@ from .consumer import Consumer, DeadLetterSink, dead_letter
 from .declare import declare_dead_letter
 from .delivery import Delivery, Handler
 from .iop import IopHandler, iop_handler
-from .publish import publish_iop
+from .publish import publish_iop, publish_mqtt_raw
 
 M = TypeVar("M", bound=BaseModel)
 Req = TypeVar("Req", bound=BaseModel)
@@ -124,6 +124,14 @@ class Bus:
 
     async def publish_iop(self, topic: MqttTopic[M], payload: M, **params: str) -> None:
         await publish_iop(self.broker, topic, payload, **params)
+        if self.metrics is not None:
+            self.metrics.published.labels("amq.topic").inc()
+
+    async def publish_raw(
+        self, routing_key: str, body: bytes, *, message_id: str | None = None
+    ) -> None:
+        """Publish JSON bytes as they are onto ``amq.topic`` (MQTT subscribers receive them)."""
+        await publish_mqtt_raw(self.broker, routing_key, body, message_id=message_id)
         if self.metrics is not None:
             self.metrics.published.labels("amq.topic").inc()
 
