@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from tests.support.env import MQTT_HOST, MQTT_PASSWORD, MQTT_PORT, MQTT_USERNAME
+from tests.support.evse import EvseWrapperProcess
 from tests.support.processes import ServiceProcess
 
 
@@ -30,6 +31,18 @@ async def monitor(
     fresh_db: asyncpg.Connection, fresh_broker: None
 ) -> AsyncIterator[ServiceProcess]:
     process = await ServiceProcess("rt_monitor", WISEEVP_HISTORY_MAX_LIMIT="50").started()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+@pytest.fixture
+async def evse_wrapper(
+    fresh_db: asyncpg.Connection, fresh_broker: None
+) -> AsyncIterator[EvseWrapperProcess]:
+    """The EVSE wrapper on an empty database and vhost (auto-registration on)."""
+    process = await EvseWrapperProcess(WISEEVP_CALL_TIMEOUT_S="5").started()
     try:
         yield process
     finally:
