@@ -75,7 +75,9 @@ class EvseWrapperSettings(ServiceSettings):
         default=230.0, gt=0, description="Phase voltage to turn a W limit into amperes."
     )
     fallback_phases: int = Field(default=3, ge=1, le=3, description="Phases assumed for W→A.")
-    db_pool_size: int = Field(default=8, ge=1, le=100)
+    db_pool_size: int = Field(
+        default=8, ge=1, le=100, description="Connections of the PostgreSQL pool."
+    )
 
     @model_validator(mode="after")
     def _tls_needs_files(self) -> EvseWrapperSettings:
