@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every wiseevp service; docker-compose.yml picks the command:
-#   python -m ev_wrapper | python -m rt_monitor | python -m rt_monitor migrate | wiseevp <cmd>
+#   python -m ev_wrapper | python -m evse_wrapper | python -m rt_monitor | python -m rt_monitor migrate
+#   | wiseevp <cmd>
 # The build stage installs the locked uv workspace (uv.lock); the runtime stage is a slim
 # Python with that virtual environment only, run as an unprivileged user.
 
