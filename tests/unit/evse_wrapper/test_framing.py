@@ -110,3 +110,8 @@ def test_frames_are_ocpp_j() -> None:
     assert call_frame("u1", "Reset", '{"type":"Soft"}') == '[2,"u1","Reset",{"type":"Soft"}]'
     error = json.loads(call_error_frame("u2", NotSupportedError(details={"cause": "c"})))
     assert error == [4, "u2", "NotSupported", error[3], {"cause": "c"}]
+
+
+def test_ocpp16_spelling_of_error_codes() -> None:
+    frame = json.loads(call_error_frame("u3", FormatViolationError()))
+    assert frame[2] == "FormationViolation"  # OCPP 1.6 4.2.3 (errata 5.2: kept)

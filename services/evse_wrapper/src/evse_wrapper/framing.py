@@ -85,8 +85,24 @@ def validate_response(action: str, payload: dict[str, Any]) -> None:
     ocpp_messages._validate_payload(result, OCPP_VERSION)
 
 
+OCPP16_ERROR_CODES = {
+    "FormatViolation": "FormationViolation",
+    "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
+}
+"""The ``ocpp`` package raises some errors with their OCPP 2.0.1 codes; OCPP 1.6 JSON (section
+4.2.3, and errata 5.2: "will not be fixed") spells them ``FormationViolation`` and
+``OccurenceConstraintViolation``. A 1.6 station gets the 1.6 spelling."""
+
+
+def error_code(error: OCPPError) -> str:
+    code = str(error.code)
+    return OCPP16_ERROR_CODES.get(code, code)
+
+
 def call_error_frame(unique_id: str, error: OCPPError) -> str:
-    frame: str = CallError(unique_id, error.code, error.description, error.details or {}).to_json()
+    frame: str = CallError(
+        unique_id, error_code(error), error.description, error.details or {}
+    ).to_json()
     return frame
 
 

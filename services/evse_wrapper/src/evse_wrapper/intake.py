@@ -19,7 +19,7 @@ from wiseevp_common.clock import Clock
 from wiseevp_common.ocpp_topology import ResultReason, parse_command_key
 from wiseevp_common.topology import DeadLetterReason
 
-from .framing import validate_request
+from .framing import error_code, validate_request
 from .registry import QueuedCommand, Registry
 from .results import ResultPublisher
 
@@ -68,11 +68,11 @@ class CommandIntake:
                 request_id,
                 reason=ResultReason.INVALID_COMMAND,
                 description=f"Invalid {topic.action}.req: {error.description}",
-                code=error.code,
+                code=error_code(error),
                 cause=str((error.details or {}).get("cause", "")),
             )
             raise InvalidMessage(
-                DeadLetterReason.INVALID_PAYLOAD, f"{error.code}: {error.details}"
+                DeadLetterReason.INVALID_PAYLOAD, f"{error_code(error)}: {error.details}"
             ) from None
         if await self._registry.station(evse_id) is None:
             await self._results.wrapper_error(
