@@ -1,9 +1,11 @@
 """``wiseevp demo``: the stack plus a simulated pilot site, on the simulated clock.
 
-Starts the RT monitor and one EV wrapper per simulated fleet (Terni, Ghent/Partago,
-Crevillent), all on one accelerated clock; kills one wrapper hard half-way (its EVs turn
-``nocomm`` through their MQTT last will); sends one malformed message (dead-lettered with its
-reason); then prints what flowed and stops everything.
+Starts the RT monitor, one EV wrapper per simulated fleet (Terni, Ghent/Partago, Crevillent),
+the EVSE wrapper and the pilot sites' simulated charge points (OCPP 1.6-J), all on one
+accelerated clock; kills one EV wrapper hard half-way (its EVs turn ``nocomm`` through their
+MQTT last will); sends one malformed message (dead-lettered with its reason) and commands to
+every charge point over the IOP (charging profiles, a V2G discharge, a reservation), printing
+each correlated result; then prints what flowed and stops everything.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from wiseevp_common.storage.postgres import ensure_database, with_database
 from wiseevp_common.topology import IopTopic, Queue
 
 from . import setup
+from .demo_evse import evse_counts, evse_site, print_evse_summary, send_commands
 from .processes import Proc, free_port
 from .services import REPO
 
@@ -152,18 +155,12 @@ async def demo(opts: argparse.Namespace) -> int:
         for f, w in zip(FLEETS, wrappers, strict=True)
         if f.source == "obd"
     ]
-    procs = [monitor, *wrappers, *devices]
+    site = evse_site(clock_env, opts, log_dir)
+    procs = [monitor, *wrappers, *devices, site.wrapper, site.simulator]
     published: dict[str, float] = {}
+    command_results: list[str] = []
     try:
-        print(f"demo: starting rt_monitor and {len(wrappers)} EV wrappers (logs in {log_dir})")
-        monitor.start()
-        await monitor.wait_healthy()
-        for w in wrappers:
-            w.start()
-        for w in wrappers:
-            await w.wait_healthy()
-        for d in devices:
-            d.start()
+        await _start(monitor, [*wrappers, site.wrapper], [*devices, site.simulator], log_dir)
         print(
             f"demo: simulated clock from {start:%Y-%m-%d %H:%M} UTC at {opts.speed:g}x; "
             f"history API at {monitor.url}/api/v1/evs"
@@ -195,10 +192,12 @@ async def demo(opts: argparse.Namespace) -> int:
                     print(f"  kill -9 {killed.name}: its EVs should turn nocomm (MQTT last will)")
                     await send_malformed(settings)
                     print("  a faulty device sent a malformed status: it should be dead-lettered")
+                    command_results = await send_commands(settings, site, sim_now)
             await asyncio.sleep(1.0)
             metrics = await scrape(http, monitor.url)
             evs = (await get_json(http, monitor.url + "/api/v1/evs"))["items"]
         rows = await _count_rows(settings)
+        evse = await evse_counts(settings)
         dead_after = await dead_letters(settings)
         _summary(
             published=published,
@@ -208,10 +207,25 @@ async def demo(opts: argparse.Namespace) -> int:
             dead=dead_after - dead_before,
             killed=killed,
         )
-        return 0 if rows["history"] > 0 else 1
+        print_evse_summary(evse, command_results)
+        return 0 if rows["history"] > 0 and evse["meter_values"] > 0 else 1
     finally:
         for p in reversed(procs):
             await p.stop()
+
+
+async def _start(monitor: Proc, services: list[Proc], devices: list[Proc], log_dir: Path) -> None:
+    """The RT monitor first (its queues bound), then the services, then what feeds them."""
+    names = ", ".join(p.name for p in [monitor, *services, *devices])
+    print(f"demo: starting {names} (logs in {log_dir})")
+    monitor.start()
+    await monitor.wait_healthy()
+    for proc in services:
+        proc.start()
+    for proc in services:
+        await proc.wait_healthy()
+    for proc in devices:
+        proc.start()
 
 
 def wrapper_process(
@@ -276,6 +290,7 @@ async def fresh_demo_database(settings: ServiceSettings) -> AnyUrl:
     conn = await asyncpg.connect(str(url))
     try:
         await conn.execute("DROP SCHEMA IF EXISTS rt_monitor CASCADE")
+        await conn.execute("DROP SCHEMA IF EXISTS evse_wrapper CASCADE")
     finally:
         await conn.close()
     return url
