@@ -34,3 +34,14 @@ def test_demo_runs_the_pilot_site_and_reports_what_flowed() -> None:
     assert (online, nocomm) == (28, 3)  # the SIGKILLed Crevillent wrapper's last will
     assert int(figure("dead-lettered during the demo")) == 1  # the faulty device's message
     assert int(figure("MQTT messages published by EV wrappers")) > stored
+
+    stations, stations_online = (
+        int(x) for x in figure("charge points registered / online").split("/")
+    )
+    assert (stations, stations_online) == (6, 6)  # deploy/sites/demo/chargers.yaml
+    _, meter_values = (int(x) for x in figure("EVSE transactions / meter values stored").split("/"))
+    assert meter_values > 0
+    sent, answered = (int(x) for x in figure("IOP commands sent / with a result").split("/"))
+    assert sent == answered == 7
+    assert re.search(r"TERNI\.EVO\.02 .*NotSupported \(not-supported-by-station; fallback", out)
+    assert re.search(r"CREVILLENT\.FASTV2G\.01 +setchargingprofile -10 kW +→ Accepted", out)
