@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -55,13 +56,12 @@ class Tap:
             if remaining <= 0:
                 seen = sorted({k for k, _ in self.messages})
                 raise AssertionError(
-                    f"{count} message(s) on {routing_key} not seen in {timeout} s; keys seen: {seen}"
+                    f"{count} message(s) on {routing_key} not seen in {timeout} s; "
+                    f"keys seen: {seen}"
                 )
             self._arrived.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
-            except TimeoutError:
-                pass
         return self.on(routing_key)
 
     def _add(self, message: AbstractIncomingMessage) -> None:
@@ -80,7 +80,7 @@ async def tap(binding: str = "MQTT.EVSE.#") -> AsyncIterator[Tap]:
         collected = Tap()
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            collected._add(message)  # noqa: SLF001
+            collected._add(message)
             await message.ack()
 
         await queue.consume(on_message)
