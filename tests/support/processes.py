@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 from wiseevp_cli.processes import free_port, wait_until_healthy
 
@@ -30,7 +31,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ServiceProcess:
+    def start(self) -> Self:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=log
@@ -43,7 +44,7 @@ class ServiceProcess:
         if problem is not None:
             raise AssertionError(f"{self.module} {problem}:\n{self.logs()}")
 
-    async def started(self, timeout: float = 30.0) -> ServiceProcess:
+    async def started(self, timeout: float = 30.0) -> Self:
         self.start()
         await self.wait_healthy(timeout)
         return self

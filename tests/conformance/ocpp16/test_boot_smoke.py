@@ -14,9 +14,13 @@ pytestmark = pytest.mark.integration
 
 
 async def test_bootnotification_is_answered_and_relayed(evse_wrapper: EvseWrapperProcess) -> None:
-    async with tap() as seen, websockets.connect(
-        evse_wrapper.ws_url("CP.01"), subprotocols=["ocpp1.6"]  # type: ignore[list-item]
-    ) as ws:
+    async with (
+        tap() as seen,
+        websockets.connect(
+            evse_wrapper.ws_url("CP.01"),
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        ) as ws,
+    ):
         cp = ChargePoint("CP.01", ws)
         reader = asyncio.create_task(cp.start())
         try:

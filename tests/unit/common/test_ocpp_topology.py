@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wiseevp_common.bus.declare import queue_arguments
 from wiseevp_common.ocpp_topology import (
     COMMAND_TOPICS,
     EVSE_WRAPPER_COMMANDS,
@@ -54,3 +55,10 @@ def test_schemas_come_from_the_ocpp_package() -> None:
     schema = ocpp16_schema("SetChargingProfile")
     assert schema["title"] == "SetChargingProfileRequest"
     assert OcppIop.SEND_DATA_TRANSFER.request_schema()["title"] == "DataTransferRequest"
+
+
+def test_command_queue_keeps_order_across_wrapper_instances() -> None:
+    arguments = queue_arguments(EVSE_WRAPPER_COMMANDS, 5)
+    assert arguments["x-single-active-consumer"] is True
+    assert arguments["x-queue-type"] == "quorum"
+    assert "x-single-active-consumer" not in queue_arguments(Queue.RT_MONITOR_EVSE, 5)

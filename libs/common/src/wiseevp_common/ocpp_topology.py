@@ -209,7 +209,10 @@ EVSE_WRAPPER_COMMANDS = QueueSpec(
     "wiseevp.evse_wrapper.commands",
     tuple(Binding(Exchange.MQTT, key) for t in COMMAND_TOPICS for key in t.binding_keys),
     "Commands for charge points (reservenow, setchargingprofile, ...), sent by the EVSE "
-    "wrapper; each gets one result on MQTT/EVSE/<id>/result/<topic>/<request id>.",
+    "wrapper; each gets one result on MQTT/EVSE/<id>/result/<topic>/<request id>. Single "
+    "active consumer: with several wrapper instances, commands are still stored (and sent) in "
+    "the order they were published.",
+    single_active_consumer=True,
 )
 
 

@@ -238,6 +238,9 @@ class QueueSpec:
     bindings: tuple[Binding, ...]
     description: str
     dead_letter: bool = True
+    single_active_consumer: bool = False
+    """Only one consumer (of any instance) gets messages at a time, in queue order; another
+    takes over when it goes away (for queues whose order matters across replicas)."""
 
 
 class Queue:

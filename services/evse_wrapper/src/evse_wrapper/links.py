@@ -4,6 +4,7 @@ configuration probe, under one task group per connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class StationLink:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     probe_needed: asyncio.Event = field(default_factory=asyncio.Event)
     close_reason: str = "socket closed"
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Links:
@@ -39,11 +41,16 @@ class Links:
         delivery: CommandDelivery,
         status: ConnectionStatus,
         clock: Clock,
+        *,
+        replace_wait_s: float = 35.0,
+        recheck_s: float = 30.0,
     ) -> None:
         self._registry = registry
         self._delivery = delivery
         self._status = status
         self._clock = clock
+        self._replace_wait_s = replace_wait_s
+        self._recheck_s = recheck_s
         self._links: dict[str, StationLink] = {}
 
     def __len__(self) -> int:
@@ -70,18 +77,26 @@ class Links:
         self._links[link.station_id] = link
         if previous is not None:
             await previous.session.close(1000, "replaced by a new connection")
+            # its pump may be finishing a command the station answered: the new pump must not
+            # read that command before it is removed, or the station would get it twice
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(previous.finished.wait(), self._replace_wait_s)
         if probe:
             link.probe_needed.set()
         await self._status.online(link.station_id, link.connected_at)
         try:
             async with asyncio.TaskGroup() as tasks:
-                pump = tasks.create_task(self._pump(link))
+                tasks.create_task(self._pump(link))
                 await link.session.run()
-                pump.cancel()
+                # The pump is not cancelled: it ends by itself once the session is closed (its
+                # calls fail at once). Cancelling it could interrupt a command the station had
+                # answered between its result and its removal from the queue, and the command
+                # would be sent again at the next connection (a second result).
         except Exception:
             log.exception("%s: link failed", link.station_id)
             link.close_reason = "wrapper error"
         finally:
+            link.finished.set()
             if self._links.get(link.station_id) is link:
                 del self._links[link.station_id]
                 await asyncio.shield(
@@ -107,7 +122,11 @@ class Links:
                         asyncio.ensure_future(link.session.closed.wait()),
                     }
                     try:
-                        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                        # woken by a local enqueue or a PostgreSQL notification; the timeout
+                        # re-reads the queue in case a notification was lost
+                        await asyncio.wait(
+                            waiters, timeout=self._recheck_s, return_when=asyncio.FIRST_COMPLETED
+                        )
                     finally:
                         for waiter in waiters:
                             waiter.cancel()

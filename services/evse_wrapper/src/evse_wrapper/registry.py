@@ -12,6 +12,9 @@ import asyncpg
 from wiseevp_common.storage.component import PostgresPool
 
 SCHEMA = "evse_wrapper"
+COMMAND_CHANNEL = "evse_wrapper_command"
+"""NOTIFY channel: a command was queued for the station named in the payload (every wrapper
+instance listens and wakes the station if it holds its connection)."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,10 @@ class Registry:
                 command.received_at,
                 command.expires_at,
             )
-            return None if seq is None else True
+            if seq is None:
+                return None
+            await conn.execute("SELECT pg_notify($1, $2)", COMMAND_CHANNEL, command.station_id)
+            return True
 
     async def next_command(self, station_id: str) -> QueuedCommand | None:
         row = await self._pool.fetchrow(

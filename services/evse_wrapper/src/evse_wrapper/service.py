@@ -16,6 +16,7 @@ from wiseevp_common.storage.component import PostgresPool
 from wiseevp_common.storage.migrations import migrate
 from wiseevp_common.storage.postgres import ensure_database
 
+from .command_listener import CommandListener
 from .connection_status import ConnectionStatus
 from .delivery import CommandDelivery
 from .intake import CommandIntake
@@ -46,7 +47,7 @@ async def build(settings: EvseWrapperSettings) -> Service:
     results = ResultPublisher(bus.publish_raw)
     delivery = CommandDelivery(results, clock, settings)
     status = ConnectionStatus(registry, bus.publish_raw, settings.instance_id or "evse_wrapper")
-    links = Links(registry, delivery, status, clock)
+    links = Links(registry, delivery, status, clock, replace_wait_s=settings.call_timeout_s + 5)
     intake = CommandIntake(
         registry,
         results,
@@ -69,6 +70,6 @@ async def build(settings: EvseWrapperSettings) -> Service:
     return Service(
         settings=settings,
         registry=metrics_registry,
-        components=[db, bus, server],
+        components=[db, CommandListener(str(settings.postgres_url), links.notify), bus, server],
         loops=[watchdog.run],
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +111,10 @@ class OcppSession:
             if not self._rate_limit.take():
                 raise GenericError(
                     description="Rate limit exceeded",
-                    details={"retryAfterSeconds": round(self._rate_limit.retry_after(), 3)},
+                    # rounded up: a station retrying after a rounded-down 0 s is refused again
+                    details={
+                        "retryAfterSeconds": math.ceil(self._rate_limit.retry_after() * 1000) / 1000
+                    },
                 )
             check_action(call.action, self._handled)
             validate_request(call.action, call.payload)

@@ -43,7 +43,13 @@ def dead_letter_arguments(spec: QueueSpec, max_delivery_attempts: int) -> dict[s
 
 def queue_arguments(spec: QueueSpec, max_delivery_attempts: int) -> dict[str, Any]:
     """Every declaration argument of ``spec``'s queue: a durable quorum queue."""
-    return {"x-queue-type": "quorum", **dead_letter_arguments(spec, max_delivery_attempts)}
+    arguments: dict[str, Any] = {
+        "x-queue-type": "quorum",
+        **dead_letter_arguments(spec, max_delivery_attempts),
+    }
+    if spec.single_active_consumer:
+        arguments["x-single-active-consumer"] = True
+    return arguments
 
 
 def rabbit_queue(spec: QueueSpec, max_delivery_attempts: int, routing_key: str = "") -> RabbitQueue:
