@@ -17,10 +17,17 @@ from websockets.http11 import Request, Response
 
 from .framing import SUBPROTOCOL
 from .passwords import verify_password
-from .registry import Registry
+from .registry import Registry, StationRecord
 
 MAX_ID_LENGTH = 48
 """OCPP 1.6 security whitepaper: a charge point identity is at most 48 characters."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    station_id: str
+    station: StationRecord | None
+    """None: unknown, to be auto-registered."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Gatekeeper:
         self._require_auth = require_auth
         self._verified: dict[str, bytes] = {}
 
-    async def check(self, request: Request) -> Refusal | str:  # noqa: PLR0911 - one per refusal
+    async def check(self, request: Request) -> Refusal | Admission:  # noqa: PLR0911
         station_id = station_id_from_path(request.path, self._prefix)
         if station_id is None:
             return Refusal(HTTPStatus.NOT_FOUND, f"use {self._prefix}/<charge point id>")
@@ -83,7 +90,7 @@ class Gatekeeper:
         if station is None and not self._auto_register:
             return Refusal(HTTPStatus.NOT_FOUND, "unknown charge point")
         if not self._require_auth:
-            return station_id
+            return Admission(station_id, station)
         credentials = basic_credentials(request.headers)
         if credentials is None or credentials[0] != station_id:
             return Refusal(HTTPStatus.UNAUTHORIZED, "basic auth as the charge point", True)
@@ -91,7 +98,7 @@ class Gatekeeper:
             return Refusal(HTTPStatus.UNAUTHORIZED, "no password set for this charge point", True)
         if not await self._password_ok(station_id, credentials[1], station.password_hash):
             return Refusal(HTTPStatus.UNAUTHORIZED, "wrong password", True)
-        return station_id
+        return Admission(station_id, station)
 
     async def _password_ok(self, station_id: str, password: str, stored: str) -> bool:
         digest = hashlib.sha256(f"{stored}\0{password}".encode()).digest()

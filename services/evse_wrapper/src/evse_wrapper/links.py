@@ -83,11 +83,13 @@ class Links:
                 await asyncio.wait_for(previous.finished.wait(), self._replace_wait_s)
         if probe:
             link.probe_needed.set()
+            link.wake.set()
         await self._status.online(link.station_id, link.connected_at)
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._pump(link))
                 await link.session.run()
+                link.wake.set()  # the pump sees the session closed and ends
                 # The pump is not cancelled: it ends by itself once the session is closed (its
                 # calls fail at once). Cancelling it could interrupt a command the station had
                 # answered between its result and its removal from the queue, and the command
@@ -113,23 +115,15 @@ class Links:
                     link.probe_needed.clear()
                     await self._probe(link)
                     continue
+                link.wake.clear()  # before reading: a later enqueue sets it again
                 command = await self._registry.next_command(link.station_id)
                 if command is None:
-                    link.wake.clear()
-                    waiters = {
-                        asyncio.ensure_future(link.wake.wait()),
-                        asyncio.ensure_future(link.probe_needed.wait()),
-                        asyncio.ensure_future(link.session.closed.wait()),
-                    }
-                    try:
-                        # woken by a local enqueue or a PostgreSQL notification; the timeout
-                        # re-reads the queue in case a notification was lost
-                        await asyncio.wait(
-                            waiters, timeout=self._recheck_s, return_when=asyncio.FIRST_COMPLETED
-                        )
-                    finally:
-                        for waiter in waiters:
-                            waiter.cancel()
+                    if link.probe_needed.is_set() or link.session.closed.is_set():
+                        continue
+                    # woken by a local enqueue, a PostgreSQL notification, a boot or the end
+                    # of the session; the timeout re-reads the queue should a wake-up be lost
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(link.wake.wait(), self._recheck_s)
                     continue
                 if command.expires_at <= self._clock.now():
                     if await self._registry.delete_command(command.seq):
@@ -163,3 +157,4 @@ class Links:
     def on_answered(self, link: StationLink, action: str) -> None:
         if action == "BootNotification":
             link.probe_needed.set()
+            link.wake.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import weakref
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -12,7 +13,7 @@ from websockets.http11 import Request, Response
 from wiseevp_common.clock import Clock
 
 from .framing import SUBPROTOCOL
-from .handshake import Gatekeeper, Refusal, refusal_response, station_id_from_path
+from .handshake import Admission, Gatekeeper, Refusal, refusal_response
 from .links import Links, StationLink
 from .rate_limit import TokenBucket
 from .registry import Registry
@@ -46,6 +47,9 @@ class OcppServer:
             require_auth=settings.security_profile >= 1,
         )
         self._server: Server | None = None
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, Admission] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def port(self) -> int:
@@ -93,13 +97,13 @@ class OcppServer:
         if isinstance(verdict, Refusal):
             log.info("handshake refused", extra={"path": request.path, "why": verdict.message})
             return refusal_response(connection, verdict)
+        self._admitted[connection] = verdict
         return None
 
     async def _handle(self, websocket: ServerConnection) -> None:
-        station_id = station_id_from_path(websocket.request.path, self.settings.ocpp_path_prefix)  # type: ignore[union-attr]
-        assert station_id is not None  # checked in _process_request
+        admission = self._admitted.pop(websocket)
+        station_id, station = admission.station_id, admission.station
         now = self._clock.now()
-        station = await self._registry.station(station_id)
         if station is None:
             await self._registry.add_station(station_id, None, now, auto=True)
         calls = StationCalls(

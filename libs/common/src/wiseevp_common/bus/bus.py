@@ -6,20 +6,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aio_pika
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel
 
 from ..metrics import BusMetrics
 from ..settings import ServiceSettings
-from ..topology import DeadLetterReason, MqttTopic, QueueSpec, RpcEndpoint
+from ..topology import DeadLetterReason, Exchange, MqttTopic, QueueSpec, RpcEndpoint
 from . import rpc
 from .broker import create_broker
 from .consumer import Consumer, DeadLetterSink, dead_letter
 from .declare import declare_dead_letter
 from .delivery import Delivery, Handler
 from .iop import IopHandler, iop_handler
-from .publish import publish_iop, publish_mqtt_raw
+from .publish import JSON, publish_iop
 
 M = TypeVar("M", bound=BaseModel)
 Req = TypeVar("Req", bound=BaseModel)
@@ -47,6 +47,7 @@ class Bus:
         self.metrics = metrics
         self._consumers: list[Consumer] = []
         self._connection: AbstractRobustConnection | None = None
+        self._raw_exchange: AbstractExchange | None = None
         self._started = False
 
     def consume(self, spec: QueueSpec, handler: Handler) -> None:
@@ -102,6 +103,8 @@ class Bus:
         )
         async with self._connection.channel() as channel:
             await declare_dead_letter(channel)
+        publishing = await self._connection.channel(publisher_confirms=True)
+        self._raw_exchange = await publishing.get_exchange(Exchange.MQTT.value, ensure=False)
         await self.broker.start()
         for consumer in self._consumers:
             await consumer.start(self._connection, self.settings.amqp_prefetch)
@@ -110,6 +113,7 @@ class Bus:
     async def stop(self) -> None:
         """Stop consuming, wait for in-flight handlers, close the connections."""
         self._started = False
+        self._raw_exchange = None
         for consumer in self._consumers:
             await consumer.stop()
         if self._connection is not None:
@@ -130,8 +134,24 @@ class Bus:
     async def publish_raw(
         self, routing_key: str, body: bytes, *, message_id: str | None = None
     ) -> None:
-        """Publish JSON bytes as they are onto ``amq.topic`` (MQTT subscribers receive them)."""
-        await publish_mqtt_raw(self.broker, routing_key, body, message_id=message_id)
+        """Publish JSON bytes as they are onto ``amq.topic`` (MQTT subscribers receive them):
+        persistent, returned once the broker confirmed it.
+
+        The hot path of relays (every OCPP request of every station): straight on an aio-pika
+        confirm channel, which costs a fraction of a FastStream publish per message."""
+        if self._raw_exchange is None:
+            raise RuntimeError("the bus is not started")
+        await self._raw_exchange.publish(
+            aio_pika.Message(
+                body,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                content_type=JSON,
+                message_id=message_id,
+                app_id=self.settings.service_name,
+            ),
+            routing_key,
+            mandatory=False,
+        )
         if self.metrics is not None:
             self.metrics.published.labels("amq.topic").inc()
 

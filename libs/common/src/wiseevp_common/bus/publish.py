@@ -26,18 +26,3 @@ async def publish_iop(broker: RabbitBroker, topic: MqttTopic[M], payload: M, **p
         persist=True,
         content_type=JSON,
     )
-
-
-async def publish_mqtt_raw(
-    broker: RabbitBroker, routing_key: str, body: bytes, *, message_id: str | None = None
-) -> None:
-    """Publish an already-serialised JSON payload onto ``amq.topic`` (persistent, confirmed):
-    for payloads relayed exactly as received, e.g. OCPP frames."""
-    await broker.publish(
-        body,
-        exchange=rabbit_exchange(Exchange.MQTT),
-        routing_key=routing_key,
-        persist=True,
-        content_type=JSON,
-        message_id=message_id,
-    )
