@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cpu import CpuMeter, settle
+from proc_stats import CpuMeter, settle
+
 from .loadgen import LoadGenerators, Server
 
 

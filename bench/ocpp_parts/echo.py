@@ -9,8 +9,9 @@ import time
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from proc_stats import rss_bytes
+
 from .children import ECHO_FLAG, Child, commands, raise_fd_limit, reply
-from .cpu import rss_bytes
 from .errors import BenchError
 from .frames import SUBPROTOCOL
 from .space import HOST

@@ -16,10 +16,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from proc_stats import CpuMeter
+
 from .children import Child
 from .config import Config
 from .connections import ConnectionsResult, connect_step
-from .cpu import CpuMeter
 from .errors import BenchError
 from .loadgen import LoadGenerators, Server
 from .throughput import ThroughputResult, sending_step

@@ -7,9 +7,10 @@ import pstats
 from pathlib import Path
 from typing import Any
 
+from proc_stats import CORES
+
 from .config import Config
 from .connections import ConnectionsResult
-from .cpu import CORES
 from .outcome import TARGET_CONNECTIONS, TARGET_P99_MS, TARGET_RATE, Outcome
 from .space import DATABASE, VHOST
 from .throughput import ThroughputResult

@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from proc_stats import CpuMeter, CpuSnapshot, settle
+
 from .children import Child
 from .config import Config
-from .cpu import CpuMeter, CpuSnapshot, settle
 from .loadgen import LoadGenerators, Server
 from .stats import summary
 

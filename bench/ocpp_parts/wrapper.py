@@ -13,9 +13,9 @@ from pathlib import Path
 
 import aiohttp
 
+from proc_stats import rss_bytes
 from wiseevp_cli.processes import free_port
 
-from .cpu import rss_bytes
 from .errors import BenchError
 from .space import AMQP_URL, HOST, OUT_DIR, POSTGRES_URL, ROOT
 

@@ -1,5 +1,5 @@
-"""Read-only ``/proc`` accounting: resident memory of a process, CPU seconds per process group
-during a phase (who saturates the 2 cores)."""
+"""Read-only ``/proc`` accounting shared by the benchmarks: resident memory of a process,
+CPU seconds per process group during a phase (who saturates the 2 cores)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,9 @@ Groups = Callable[[], dict[str, list[int]]]
 
 
 class CpuMeter:
+    """CPU seconds per process group between two snapshots: the given groups, RabbitMQ,
+    PostgreSQL, and the rest of the machine."""
+
     def __init__(self, groups: Groups) -> None:
         self.groups = groups
 
