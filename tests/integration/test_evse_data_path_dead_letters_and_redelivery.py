@@ -86,12 +86,26 @@ async def test_invalid_ocpp_payloads_are_dead_lettered_with_the_reason(
     assert await rabbit.drain(Queue.DEAD_LETTER.name) == []
 
 
-async def test_an_unknown_evse_topic_is_dead_lettered(
+async def test_only_the_station_topics_reach_the_monitor_and_unknown_ev_topics_dead_letter(
     monitor: ServiceProcess, mqtt: aiomqtt.Client, org: str
 ) -> None:
-    await mqtt.publish(f"MQTT/EVSE/{org}/heartbeat", b"{}", qos=1)
+    # the EVSE wrapper's other topics under MQTT/EVSE/ (station heartbeats, commands, their
+    # results, connection status) are not the RT monitor's: its queue is not bound to them
+    for topic in (
+        f"MQTT/EVSE/{org}/heartbeat",
+        f"MQTT/EVSE/{org}/reservenow/r1",
+        f"MQTT/EVSE/{org}/result/reservenow/r1",
+        f"MQTT/EVSE/{org}/connection",
+    ):
+        await mqtt.publish(topic, b"{}", qos=1)
+    # an EV topic the contract does not know still reaches it (MQTT.EV.#) and is dead-lettered
+    await mqtt.publish(f"MQTT/EV/{org}-1/unknown", b"{}", qos=1)
     (letter,) = await dead_letters(1)
     assert letter.headers[DeadLetterHeader.REASON.value] == "unknown-topic"
+    assert letter.headers[DeadLetterHeader.ROUTING_KEY.value] == f"MQTT.EV.{org}-1.unknown"
+    queue = await evse_queue()
+    assert queue.get("messages", 0) == 0
+    assert queue.get("message_stats", {}).get("publish", 0) == 0
 
 
 # -- redelivery ----------------------------------------------------------------------------------
