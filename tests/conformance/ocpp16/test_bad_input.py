@@ -30,7 +30,8 @@ from websockets.exceptions import ConnectionClosed
 from tests.conformance.ocpp16.conftest import WrapperFactory
 from tests.support.evse import EvseWrapperProcess, station_key, tap
 from tests.support.http_json import get_json
-from tests.support.ocpp_station import OCPP16, configuration, connected, relay_queue
+from tests.support.ocpp_checks import relay_queue
+from tests.support.ocpp_station import OCPP16, configuration, connected
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ import pytest
 from tests.conformance.ocpp16.conftest import WrapperFactory
 from tests.support.evse import EvseWrapperProcess, station_key
 from tests.support.ocpp16_schemas import FULL, is_rfc3339
-from tests.support.ocpp_station import connected, relay_queue, schema_errors
+from tests.support.ocpp_checks import relay_queue, schema_errors
+from tests.support.ocpp_station import connected
 from tests.support.waiting import wait_for_value
 
 pytestmark = pytest.mark.integration

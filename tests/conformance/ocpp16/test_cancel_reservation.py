@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.evse import EvseWrapperProcess
-from tests.support.ocpp_station import command_roundtrip, schema_errors
+from tests.support.ocpp_checks import command_roundtrip, schema_errors
 
 pytestmark = pytest.mark.integration
 

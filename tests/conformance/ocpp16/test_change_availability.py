@@ -7,7 +7,7 @@ import pytest
 from ocpp.charge_point import camel_to_snake_case
 
 from tests.support.evse import EvseWrapperProcess
-from tests.support.ocpp_station import command_roundtrip, schema_errors
+from tests.support.ocpp_checks import command_roundtrip, schema_errors
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,8 @@ from ocpp.exceptions import (
 from tests.conformance.ocpp16.conftest import WrapperFactory
 from tests.support.broker import drain
 from tests.support.evse import EvseWrapperProcess, result_key, send_command, station_key, tap
-from tests.support.ocpp_station import NO_ANSWER, connected, publish_command
+from tests.support.ocpp_checks import publish_command
+from tests.support.ocpp_station import NO_ANSWER, connected
 from tests.support.waiting import wait_for_value
 from wiseevp_common.topology import encode_level
 

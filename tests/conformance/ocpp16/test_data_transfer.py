@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.evse import EvseWrapperProcess, result_key, send_command, station_key, tap
-from tests.support.ocpp_station import connected, relay_queue, schema_errors
+from tests.support.ocpp_checks import relay_queue, schema_errors
+from tests.support.ocpp_station import connected
 
 pytestmark = pytest.mark.integration
 

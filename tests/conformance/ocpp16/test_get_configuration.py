@@ -11,7 +11,8 @@ from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 
 from tests.conformance.ocpp16.conftest import WrapperFactory
 from tests.support.evse import EvseWrapperProcess
-from tests.support.ocpp_station import NO_ANSWER, command_roundtrip, configuration, schema_errors
+from tests.support.ocpp_checks import command_roundtrip, schema_errors
+from tests.support.ocpp_station import NO_ANSWER, configuration
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ import pytest
 
 from tests.support.evse import EvseWrapperProcess, station_key
 from tests.support.ocpp16_schemas import is_rfc3339
-from tests.support.ocpp_station import connected, relay_queue, schema_errors
+from tests.support.ocpp_checks import relay_queue, schema_errors
+from tests.support.ocpp_station import connected
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,8 @@ from tests.support.evse import (
     station_key,
     tap,
 )
-from tests.support.ocpp_station import connected, run_admin
+from tests.support.ocpp_checks import run_admin
+from tests.support.ocpp_station import connected
 from tests.support.waiting import wait_for_value
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,8 @@ from websockets.typing import Subprotocol
 
 from tests.conformance.ocpp16.conftest import WrapperFactory
 from tests.support.evse import EvseWrapperProcess
-from tests.support.ocpp_station import OCPP16, basic_auth, connected, run_admin
+from tests.support.ocpp_checks import basic_auth, run_admin
+from tests.support.ocpp_station import OCPP16, connected
 
 pytestmark = pytest.mark.integration
 

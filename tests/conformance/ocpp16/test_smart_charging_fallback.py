@@ -11,7 +11,8 @@ import pytest
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 
 from tests.support.evse import EvseWrapperProcess
-from tests.support.ocpp_station import command_roundtrip, configuration
+from tests.support.ocpp_checks import command_roundtrip
+from tests.support.ocpp_station import configuration
 
 pytestmark = pytest.mark.integration
 
