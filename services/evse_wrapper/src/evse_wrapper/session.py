@@ -84,6 +84,9 @@ class OcppSession:
                     await self.websocket.close(1003, "OCPP-J uses text frames")
                     break
                 await self._receive(raw)
+                # yield to the other stations: frames a station has already buffered are read
+                # without suspending, so a flood would otherwise hold the loop until worked off
+                await asyncio.sleep(0)
         except ConnectionClosed:
             pass
         finally:
