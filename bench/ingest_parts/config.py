@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench_args import parse_env
+
 FIXED_ENV = ("WISEEVP_AMQP_URL", "WISEEVP_POSTGRES_URL", "WISEEVP_MQTT_", "WISEEVP_HTTP_")
 
 
@@ -92,14 +94,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     p.add_argument("--skip-raw", action="store_true", help="no raw phase (ratio is null)")
     a = p.parse_args(argv)
-    env: dict[str, str] = {}
-    for item in a.env:
-        key, sep, value = item.partition("=")
-        if not sep or not key.startswith("WISEEVP_"):
-            p.error(f"--env wants WISEEVP_NAME=VALUE, got {item!r}")
-        if key.startswith(FIXED_ENV):
-            p.error(f"--env {key} is fixed by the bench (vhost/database isolation)")
-        env[key] = value
+    env = parse_env(p, a.env, FIXED_ENV)
     quick = bool(a.quick)
     cfg = Config(
         mode="quick" if quick else "full",

@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench_args import parse_env
+
 FIXED_ENV = (
     "WISEEVP_AMQP_URL",
     "WISEEVP_POSTGRES_URL",
@@ -99,14 +101,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     p.add_argument("--skip-raw", action="store_true", help="no echo baseline (ratios null)")
     a = p.parse_args(argv)
-    env: dict[str, str] = {}
-    for item in a.env:
-        key, sep, value = item.partition("=")
-        if not sep or not key.startswith("WISEEVP_"):
-            p.error(f"--env wants WISEEVP_NAME=VALUE, got {item!r}")
-        if key.startswith(FIXED_ENV):
-            p.error(f"--env {key} is fixed by the bench (vhost/database/port isolation)")
-        env[key] = value
+    env = parse_env(p, a.env, FIXED_ENV)
     quick = bool(a.quick)
     cfg = Config(
         mode="quick" if quick else "full",

@@ -13,8 +13,7 @@ from wiseevp_common.metrics import BusMetrics
 from wiseevp_common.ocpp_topology import EVSE_WRAPPER_COMMANDS
 from wiseevp_common.runner import Service
 from wiseevp_common.storage.component import PostgresPool
-from wiseevp_common.storage.migrations import migrate
-from wiseevp_common.storage.postgres import ensure_database
+from wiseevp_common.storage.migrations import migrate_database as migrate_service_database
 
 from .command_listener import CommandListener
 from .connection_status import ConnectionStatus
@@ -32,9 +31,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def migrate_database(settings: EvseWrapperSettings) -> list[int]:
-    url = str(settings.postgres_url)
-    await ensure_database(url)
-    return await migrate(url, SCHEMA, MIGRATIONS)
+    return await migrate_service_database(str(settings.postgres_url), SCHEMA, MIGRATIONS)
 
 
 async def build(settings: EvseWrapperSettings) -> Service:

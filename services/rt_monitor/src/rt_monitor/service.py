@@ -12,8 +12,7 @@ from wiseevp_common.clock import clock_from_settings
 from wiseevp_common.metrics import BusMetrics
 from wiseevp_common.runner import Service
 from wiseevp_common.storage.component import PostgresPool
-from wiseevp_common.storage.migrations import migrate
-from wiseevp_common.storage.postgres import ensure_database
+from wiseevp_common.storage.migrations import migrate_database as migrate_service_database
 from wiseevp_common.topology import EV_TOPICS, EVSE_TOPICS, Queue
 
 from .batcher import Batcher
@@ -28,9 +27,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def migrate_database(settings: RtMonitorSettings) -> list[int]:
-    url = str(settings.postgres_url)
-    await ensure_database(url)
-    return await migrate(url, SCHEMA, MIGRATIONS)
+    return await migrate_service_database(str(settings.postgres_url), SCHEMA, MIGRATIONS)
 
 
 async def build(settings: RtMonitorSettings) -> Service:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import asyncpg
 
+from .postgres import ensure_database
+
 log = logging.getLogger("wiseevp.storage.migrations")
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -99,3 +101,10 @@ async def migrate(url: str, schema: str, directory: Path) -> list[int]:
         return await apply_migrations(conn, schema, directory)
     finally:
         await conn.close()
+
+
+async def migrate_database(url: str, schema: str, directory: Path) -> list[int]:
+    """What a service does before it starts: create its database if missing, then apply
+    ``schema``'s pending migrations. The versions applied now."""
+    await ensure_database(url)
+    return await migrate(url, schema, directory)
