@@ -38,8 +38,9 @@ test-unit: install
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/common/src services/ev_wrapper/src services/rt_monitor/src \
-		services/evse_wrapper/src tools/cli/src tools/cp_simulator/src
+	$(RUN) mypy libs/common/src libs/oscp/src services/ev_wrapper/src services/rt_monitor/src \
+		services/evse_wrapper/src services/oscp_fp/src services/oscp_cp/src \
+		services/oscp_co/src tools/cli/src tools/cp_simulator/src
 	# bench/ scripts import their parts as top-level modules; bench/ocpp.py must not shadow
 	# the ocpp package for the other modules, so bench is type-checked on its own path
 	MYPYPATH=bench $(RUN) mypy bench

@@ -27,7 +27,7 @@ import yaml
 
 from wiseevp_cli import docs
 from wiseevp_common.asyncapi import binding_matches, build_asyncapi
-from wiseevp_common.ocpp_topology import EVSE_WRAPPER_COMMANDS
+from wiseevp_common.ocpp_topology import EVSE_WRAPPER_COMMANDS, OSCP_FP_PROFILE_RESULTS
 from wiseevp_common.topology import (
     ALL_IOP_TOPICS,
     DeadLetterHeader,
@@ -186,7 +186,11 @@ def test_dead_letter_channel_documents_headers_reasons_and_queues(doc: dict[str,
         assert header["description"]
     reason = headers[DeadLetterHeader.REASON.value]
     assert reason["enum"] == [r.value for r in DeadLetterReason]
-    queues = [*(v for v in vars(Queue).values() if isinstance(v, QueueSpec)), EVSE_WRAPPER_COMMANDS]
+    queues = [
+        *(v for v in vars(Queue).values() if isinstance(v, QueueSpec)),
+        EVSE_WRAPPER_COMMANDS,
+        OSCP_FP_PROFILE_RESULTS,
+    ]
     documented = {q["name"]: q for q in channel["x-wiseevp-queues"]}
     assert list(documented) == [q.name for q in queues]
     for queue in queues:

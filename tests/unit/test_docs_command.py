@@ -1,8 +1,9 @@
-"""``wiseevp docs [--check]``: writes docs/asyncapi.yaml and docs/configuration.md, or fails
-when they are missing or stale."""
+"""``wiseevp docs [--check]``: writes docs/asyncapi.yaml, docs/configuration.md and the OSCP
+OpenAPI documents in docs/openapi/, or fails when they are missing or stale."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ def test_docs_check_fails_when_files_are_missing(
     assert run_docs(tmp_path, "--check") == 1
     err = capsys.readouterr().err
     assert "asyncapi.yaml: missing" in err
+    assert "oscp-fp.json: missing" in err
     assert "wiseevp docs" in err
     assert not list(tmp_path.iterdir()), "--check must not write"
 
@@ -38,6 +40,9 @@ def test_docs_check_passes_on_fresh_files(
     configuration = tmp_path / "configuration.md"
     assert asyncapi.is_file() and configuration.is_file()
     assert yaml.safe_load(asyncapi.read_text(encoding="utf-8"))["asyncapi"] == "2.6.0"
+    for name in ("oscp-fp.json", "oscp-cp.json", "oscp-co.json"):
+        document = json.loads((tmp_path / "openapi" / name).read_text(encoding="utf-8"))
+        assert document["openapi"] == "3.1.0"
     capsys.readouterr()
     assert run_docs(tmp_path, "--check") == 0
     assert "up to date" in capsys.readouterr().out
@@ -63,11 +68,22 @@ def test_docs_check_fails_on_a_stale_file(
 def test_docs_output_paths_are_options(tmp_path: Path) -> None:
     target = tmp_path / "out" / "contract.yaml"
     config = tmp_path / "conf.md"
-    assert (
-        docs.run(["--root", str(ROOT), "--asyncapi", str(target), "--configuration", str(config)])
-        == 0
-    )
+    openapi = tmp_path / "oscp"
+    args = [
+        "--asyncapi",
+        str(target),
+        "--configuration",
+        str(config),
+        "--openapi-dir",
+        str(openapi),
+    ]
+    assert docs.run(["--root", str(ROOT), *args]) == 0
     assert target.is_file() and config.is_file()
+    assert sorted(p.name for p in openapi.iterdir()) == [
+        "oscp-co.json",
+        "oscp-cp.json",
+        "oscp-fp.json",
+    ]
 
 
 def test_wiseevp_docs_command(tmp_path: Path) -> None:

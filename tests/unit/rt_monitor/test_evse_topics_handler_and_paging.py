@@ -47,7 +47,12 @@ def test_evse_topics_follow_the_design() -> None:
     names = ["bootnotification", "metervalues", "status", "starttransaction", "stoptransaction"]
     assert [t.template for t in EVSE_TOPICS] == [f"MQTT/EVSE/{{evse_id}}/{n}" for n in names]
     assert all(t.qos == 1 and not t.retained and t.payload_id_field is None for t in EVSE_TOPICS)
-    assert (*EV_TOPICS, *EVSE_TOPICS, IopTopic.EVSE_CONNECTION) == ALL_IOP_TOPICS
+    assert (
+        *EV_TOPICS,
+        *EVSE_TOPICS,
+        IopTopic.EVSE_CONNECTION,
+        IopTopic.GRID_CAPACITY,
+    ) == ALL_IOP_TOPICS
     assert [t.model for t in EVSE_TOPICS] == [
         BootNotificationRequest,
         MeterValuesRequest,

@@ -215,6 +215,35 @@ EVSE_WRAPPER_COMMANDS = QueueSpec(
     single_active_consumer=True,
 )
 
+_RESULT_KEY = re.compile(
+    rf"MQTT\.EVSE\.(?P<evse>[^.]+)\.{RESULT_LEVEL}\.(?P<level>[^.]+)\.(?P<rid>[^.]+)"
+)
+
+
+def parse_result_key(routing_key: str) -> CommandAddress | None:
+    """``MQTT.EVSE.CP%2E1.result.setchargingprofile.r-1`` → (``CP.1``, SetChargingProfile,
+    ``r-1``); None if it is not the result of a command."""
+    m = _RESULT_KEY.fullmatch(routing_key)
+    if m is None:
+        return None
+    topic = COMMAND_BY_LEVEL.get(m.group("level"))
+    if topic is None:
+        return None
+    return CommandAddress(unquote(m.group("evse")), topic, unquote(m.group("rid")))
+
+
+OSCP_FP_PROFILE_RESULTS = QueueSpec(
+    "wiseevp.oscp_fp.profile-results",
+    (
+        Binding(
+            Exchange.MQTT,
+            f"MQTT.EVSE.*.{RESULT_LEVEL}.{OcppIop.SET_CHARGING_PROFILE.level}.*",
+        ),
+    ),
+    "Results of SetChargingProfile commands, read by the OSCP gateway to know whether every "
+    "EVSE of a group applied the cap it was sent (else: GroupCapacityComplianceError).",
+)
+
 
 @cache
 def ocpp16_schema(name: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 from pydantic import BaseModel
 
 from .messages.evse import EvseConnection
+from .messages.grid import GroupCapacity
 from .messages.iop import EvCharacteristics, EvPublicStatus, EvStatus
 from .messages.ocpp16 import (
     BootNotificationRequest,
@@ -194,6 +195,17 @@ class IopTopic:
         "the wrapper: `python -m evse_wrapper stations`).",
     )
 
+    GRID_CAPACITY = MqttTopic(
+        "MQTT/GRID/{group_id}/capacity",
+        GroupCapacity,
+        qos=1,
+        retained=True,
+        payload_id_field="group_id",
+        description="Grid limits of a group (regulation area) in force now and ahead, published "
+        "by the OSCP gateway on every change: the grid operator's capacities, or their fallback "
+        "while it is offline, and the Optimum. The scheduler uses them as P*.",
+    )
+
 
 EV_TOPICS: tuple[MqttTopic[Any], ...] = (
     IopTopic.EV_CHARACTERISTICS,
@@ -207,7 +219,12 @@ EVSE_TOPICS: tuple[MqttTopic[Any], ...] = (
     IopTopic.EVSE_STARTTRANSACTION,
     IopTopic.EVSE_STOPTRANSACTION,
 )
-ALL_IOP_TOPICS: tuple[MqttTopic[Any], ...] = (*EV_TOPICS, *EVSE_TOPICS, IopTopic.EVSE_CONNECTION)
+ALL_IOP_TOPICS: tuple[MqttTopic[Any], ...] = (
+    *EV_TOPICS,
+    *EVSE_TOPICS,
+    IopTopic.EVSE_CONNECTION,
+    IopTopic.GRID_CAPACITY,
+)
 
 EV_BINDING = "MQTT.EV.#"
 EVSE_BINDING = "MQTT.EVSE.#"

@@ -8,6 +8,8 @@
   notifications, newest first.
 - ``GET /api/v1/evses/{evse_id}/transactions?from=&to=&before=&limit=&connectorId=`` —
   charging sessions by start time, newest first, and the stops not matched to a start.
+- ``POST /api/v1/evses/snapshot`` — latest registers, power, charging state and open
+  transactions of many charge points at once (:mod:`.evse_snapshot`).
 
 Paging is the EV routes': ``next`` is the ``before`` of the following page (an exclusive upper
 bound on the time). Several rows can share a timestamp here (the samples of one meter value,
@@ -32,6 +34,7 @@ from wiseevp_common.messages.ocpp16 import Measurand
 from wiseevp_common.messages.types import format_iso_ms
 from wiseevp_common.storage.component import PostgresPool
 
+from .evse_snapshot import EvseSnapshots
 from .history_query import HistoryQuery, parse_history_query
 from .schema import SCHEMA
 
@@ -195,9 +198,11 @@ class EvseApi:
     def __init__(self, db: PostgresPool, max_limit: int) -> None:
         self.db = db
         self.max_limit = max_limit
+        self.snapshots = EvseSnapshots(db)
 
     def routes(self) -> list[web.RouteDef]:
         return [
+            web.post("/api/v1/evses/snapshot", self.snapshots.handle),
             web.get("/api/v1/evses", self.list_evses),
             web.get("/api/v1/evses/{evse_id}", self.get_evse),
             web.get("/api/v1/evses/{evse_id}/metervalues", self.meter_values),

@@ -13,7 +13,7 @@ COMMANDS = {
     "setup": ("wiseevp_cli.setup", "check/prepare broker (MQTT plugin), database and schema"),
     "migrate": ("wiseevp_cli.migrate", "apply every service's database migrations"),
     "demo": ("wiseevp_cli.demo", "run the stack with a simulated pilot site and summarise"),
-    "docs": ("wiseevp_cli.docs", "generate docs/asyncapi.yaml (--check: fail if stale)"),
+    "docs": ("wiseevp_cli.docs", "generate docs/ from the code (--check: fail if stale)"),
 }
 
 

@@ -3,7 +3,9 @@
 - ``docs/asyncapi.yaml``: the AsyncAPI 2.6.0 contract of the IOP, from the topology
   (:func:`wiseevp_common.asyncapi.build_asyncapi`);
 - ``docs/configuration.md``: every ``WISEEVP_*`` setting, from the settings classes
-  (:mod:`wiseevp_cli.configuration`).
+  (:mod:`wiseevp_cli.configuration`);
+- ``docs/openapi/oscp-{fp,cp,co}.json``: the OpenAPI 3.1 documents of the OSCP 2.0 endpoints
+  of each role, from the endpoint table and message models (:mod:`wiseevp_oscp.openapi`).
 
 Without ``--check`` the files are (re)written. With ``--check`` nothing is written and the
 exit status is 1 when a file on disk differs from what would be generated (CI runs this).
@@ -21,6 +23,7 @@ from typing import Any
 import yaml
 
 from wiseevp_common.asyncapi import build_asyncapi
+from wiseevp_oscp.openapi import DOCUMENT_NAMES, render_openapi
 
 from .configuration import discover_sections, render_configuration
 
@@ -74,17 +77,24 @@ class Generated:
     text: str
 
 
-def generate(root: Path, asyncapi_path: Path, configuration_path: Path) -> list[Generated]:
+def generate(
+    root: Path, asyncapi_path: Path, configuration_path: Path, openapi_dir: Path
+) -> list[Generated]:
     return [
         Generated(asyncapi_path, render_asyncapi(build_asyncapi())),
         Generated(configuration_path, render_configuration(discover_sections(root))),
+        *(
+            Generated(openapi_dir / name, render_openapi(role))
+            for role, name in DOCUMENT_NAMES.items()
+        ),
     ]
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wiseevp docs",
-        description="Generate docs/asyncapi.yaml and docs/configuration.md from the code.",
+        description="Generate docs/asyncapi.yaml, docs/configuration.md and docs/openapi/ "
+        "from the code.",
     )
     parser.add_argument(
         "--check",
@@ -106,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
         "--configuration",
         type=Path,
         help="configuration reference path (default: DOCS_DIR/configuration.md)",
+    )
+    parser.add_argument(
+        "--openapi-dir",
+        type=Path,
+        help="directory of the OSCP OpenAPI documents (default: DOCS_DIR/openapi)",
     )
     return parser
 
@@ -139,6 +154,7 @@ def run(args: list[str]) -> int:
         root,
         options.asyncapi or docs_dir / "asyncapi.yaml",
         options.configuration or docs_dir / "configuration.md",
+        options.openapi_dir or docs_dir / "openapi",
     )
     if options.check:
         return _check(files)

@@ -6,15 +6,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import topology
-from ..ocpp_topology import EVSE_WRAPPER_COMMANDS
+from ..ocpp_topology import EVSE_WRAPPER_COMMANDS, OSCP_FP_PROFILE_RESULTS
 from ..topology import Exchange, MqttTopic, QueueSpec, mqtt_to_routing_key
 
 
 def topology_queues() -> tuple[QueueSpec, ...]:
     """Every queue of :class:`~wiseevp_common.topology.Queue`, in declaration order, then the
-    EVSE wrapper's command queue."""
+    EVSE wrapper's command queue and the OSCP gateway's queue of command results."""
     queues = tuple(v for v in vars(topology.Queue).values() if isinstance(v, QueueSpec))
-    return (*queues, EVSE_WRAPPER_COMMANDS)
+    return (*queues, EVSE_WRAPPER_COMMANDS, OSCP_FP_PROFILE_RESULTS)
 
 
 def routing_key_template(topic: MqttTopic[Any]) -> str:

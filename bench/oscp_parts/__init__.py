@@ -1,0 +1,1 @@
+"""The parts of ``bench/oscp.py`` (the OSCP gateway benchmark)."""

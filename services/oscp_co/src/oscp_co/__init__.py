@@ -1,0 +1,1 @@
+"""OSCP 2.0 Capacity Optimizer peer: answers consumption forecasts with an Optimum."""

@@ -1,0 +1,1 @@
+"""OSCP 2.0 gateway: wiseevp as Flexibility Provider."""

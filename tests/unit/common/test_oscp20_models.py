@@ -1,0 +1,453 @@
+"""The OSCP 2.0 payload models: the datatypes of chapter 5 and the primitive types of table 1
+(datetime, decimal, URL), unknown fields, cardinalities, and the wire round trip."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from wiseevp_common.messages.oscp20 import (
+    AdjustGroupCapacityForecast,
+    AssetMeasurement,
+    EnergyMeasurement,
+    ForecastedBlock,
+    GroupCapacityComplianceError,
+    Handshake,
+    HandshakeAcknowledge,
+    Heartbeat,
+    InstantaneousMeasurement,
+    MeasurementConfiguration,
+    Register,
+    RequiredBehaviour,
+    UpdateAssetMeasurements,
+    UpdateGroupCapacityForecast,
+    UpdateGroupMeasurements,
+    VersionUrl,
+)
+
+T = "2026-03-01T06:00:00Z"
+T2 = "2026-03-01T06:15:00Z"
+BLOCK: dict[str, Any] = {
+    "capacity": 16,
+    "phase": "ALL",
+    "unit": "A",
+    "start_time": T,
+    "end_time": T2,
+}
+ENERGY: dict[str, Any] = {
+    "value": 1234.5,
+    "phase": "ALL",
+    "unit": "WH",
+    "direction": "IMPORT",
+    "measure_time": T,
+}
+INSTANT: dict[str, Any] = {"value": 7.5, "phase": "ONE", "unit": "A", "measure_time": T}
+
+
+def heartbeat(offline_mode_at: Any) -> Heartbeat:
+    return Heartbeat.model_validate_json(json.dumps({"offline_mode_at": offline_mode_at}))
+
+
+def block(**changes: Any) -> ForecastedBlock:
+    return ForecastedBlock.model_validate_json(json.dumps({**BLOCK, **changes}))
+
+
+def instant(value: Any) -> InstantaneousMeasurement:
+    return InstantaneousMeasurement.model_validate_json(json.dumps({**INSTANT, "value": value}))
+
+
+def behaviour(raw: str) -> RequiredBehaviour:
+    return RequiredBehaviour.model_validate_json(raw)
+
+
+# -- datetime (1.9.1, table 1) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01T06:00:00Z", datetime(2026, 3, 1, 6, tzinfo=UTC)),
+        ("2026-03-01t06:00:00z", datetime(2026, 3, 1, 6, tzinfo=UTC)),
+        ("2026-03-01T07:00:00+01:00", datetime(2026, 3, 1, 6, tzinfo=UTC)),
+        ("2026-03-01T01:30:00-04:30", datetime(2026, 3, 1, 6, tzinfo=UTC)),
+        ("2026-03-01T06:00:00.1Z", datetime(2026, 3, 1, 6, 0, 0, 100_000, tzinfo=UTC)),
+        ("2026-03-01T06:00:00.123+00:00", datetime(2026, 3, 1, 6, 0, 0, 123_000, tzinfo=UTC)),
+    ],
+)
+def test_datetime_accepts_rfc3339_with_an_offset(text: str, expected: datetime) -> None:
+    parsed = heartbeat(text).offline_mode_at
+    assert parsed == expected
+    assert parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-01T06:00:00",  # no offset
+        "2026-03-01T06:00:00.123",  # no offset, with fraction
+        "2026-03-01 06:00:00Z",  # no T
+        "2026-03-01T06:00Z",  # no seconds
+        "2026-03-01",
+        "2026-03-01T06:00:00+0100",  # offset without colon
+        "2026-13-01T06:00:00Z",
+        "2026-03-01T06:00:00.1234Z",  # 4 fraction digits
+        "2026-03-01T06:00:00.123456+01:00",
+        "",
+        "now",
+        1_800_000_000,  # a Unix time is not an RFC 3339 string
+        1.8e9,
+        True,
+        None,
+    ],
+)
+def test_datetime_refuses_anything_else(value: Any) -> None:
+    with pytest.raises(ValidationError, match="offline_mode_at"):
+        heartbeat(value)
+
+
+def test_datetime_fraction_limit_names_the_rule() -> None:
+    with pytest.raises(ValidationError, match="at most 3 fractional second digits"):
+        heartbeat("2026-03-01T06:00:00.0000Z")
+
+
+def test_datetime_is_written_as_utc_milliseconds_z() -> None:
+    message = heartbeat("2026-03-01T07:00:00.5+01:00")
+    assert json.loads(message.to_json()) == {"offline_mode_at": "2026-03-01T06:00:00.500Z"}
+
+
+def test_datetime_from_python_must_be_aware() -> None:
+    assert Heartbeat(offline_mode_at=datetime(2026, 3, 1, 7, tzinfo=timezone(timedelta(hours=1))))
+    with pytest.raises(ValidationError):
+        Heartbeat(offline_mode_at=datetime(2026, 3, 1, 6))  # naive
+
+
+# -- decimal (table 1: ≤ 8 decimal places, a JSON number) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0", Decimal(0)),
+        ("-16", Decimal(-16)),
+        ("7.12345678", Decimal("7.12345678")),
+        ("0.00000001", Decimal("0.00000001")),
+        ("12345678901234567890", Decimal(12345678901234567890)),
+        ("1e3", Decimal(1000)),
+    ],
+)
+def test_decimal_accepts_numbers_with_at_most_8_places(raw: str, expected: Decimal) -> None:
+    parsed = InstantaneousMeasurement.model_validate_json(
+        json.dumps({**INSTANT, "value": 0}).replace('"value": 0', f'"value": {raw}')
+    )
+    assert parsed.value == expected
+
+
+@pytest.mark.parametrize("value", [1.123456789, 0.000000001, 1e-9])
+def test_decimal_refuses_more_than_8_places(value: float) -> None:
+    with pytest.raises(ValidationError, match="at most 8 decimal places"):
+        instant(value)
+
+
+@pytest.mark.parametrize("value", ["7.5", "7", "", True, False, None, [7], {"v": 7}])
+def test_decimal_refuses_strings_bools_and_others(value: Any) -> None:
+    with pytest.raises(ValidationError, match="value"):
+        instant(value)
+
+
+def test_decimal_refuses_non_finite() -> None:
+    for raw in ("1e400", "-1e400"):
+        with pytest.raises(ValidationError):
+            InstantaneousMeasurement.model_validate_json(
+                json.dumps(INSTANT).replace('"value": 7.5', f'"value": {raw}')
+            )
+
+
+def test_decimal_is_written_as_a_json_number() -> None:
+    assert json.loads(instant(7.25).to_json())["value"] == 7.25
+    written = json.loads(instant(16).to_json())["value"]
+    assert written == 16 and isinstance(written, int | float) and not isinstance(written, bool)
+    assert b'"value":"' not in instant(16).to_json()
+    assert json.loads(block(capacity=0.00000001).to_json())["capacity"] == 1e-8
+
+
+# -- URL (5.1) --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/oscp/fp/2.0",
+        "http://127.0.0.1:8080",
+        "https://" + "a" * (255 - len("https://")),
+    ],
+)
+def test_url_accepts_protocol_without_trailing_slash(url: str) -> None:
+    assert VersionUrl(version="2.0", base_url=url).base_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://example.com/oscp/", "must not end with a slash"),
+        ("https://example.com/", "must not end with a slash"),
+        ("example.com/oscp", "must start with a protocol"),
+        ("//example.com/oscp", "must start with a protocol"),
+        ("https:///oscp", "must start with a protocol"),
+        ("https://exa mple.com", "white space"),
+        ("https://" + "a" * (256 - len("https://")), "at most 255 characters"),
+        ("", "at least 1 character"),
+    ],
+)
+def test_url_refusals(url: str, why: str) -> None:
+    with pytest.raises(ValidationError, match=why):
+        VersionUrl(version="2.0", base_url=url)
+
+
+def test_version_url_needs_a_version() -> None:
+    with pytest.raises(ValidationError, match="version"):
+        VersionUrl(version="", base_url="https://example.com")
+
+
+# -- RequiredBehaviour (5.2) ------------------------------------------------------------------
+
+
+def test_required_behaviour_needs_at_least_one_field() -> None:
+    with pytest.raises(ValidationError, match="at least one of heartbeat_interval"):
+        behaviour("{}")
+    with pytest.raises(ValidationError, match="at least one"):
+        behaviour('{"heartbeat_interval": null}')
+
+
+def test_required_behaviour_accepts_an_empty_measurement_configuration() -> None:
+    parsed = behaviour('{"measurement_configuration": []}')
+    assert parsed.measurement_configuration == []
+    assert parsed.heartbeat_interval is None
+    assert json.loads(parsed.to_json()) == {"measurement_configuration": []}
+
+
+def test_required_behaviour_full() -> None:
+    parsed = behaviour(
+        '{"heartbeat_interval": 60, "measurement_configuration": ["CONTINUOUS", "INTERMITTENT"]}'
+    )
+    assert parsed.heartbeat_interval == 60
+    assert parsed.measurement_configuration == list(MeasurementConfiguration)
+
+
+@pytest.mark.parametrize("interval", ["1", "2147483647"])
+def test_heartbeat_interval_bounds_accepted(interval: str) -> None:
+    assert behaviour(f'{{"heartbeat_interval": {interval}}}').heartbeat_interval == int(interval)
+
+
+@pytest.mark.parametrize("interval", ["0", "-1", "2147483648", "1.0", "1.5", '"5"', "true"])
+def test_heartbeat_interval_is_a_positive_integer_only(interval: str) -> None:
+    with pytest.raises(ValidationError, match="heartbeat_interval"):
+        behaviour(f'{{"heartbeat_interval": {interval}}}')
+
+
+def test_measurement_configuration_values_are_case_sensitive() -> None:
+    with pytest.raises(ValidationError, match="measurement_configuration"):
+        behaviour('{"measurement_configuration": ["continuous"]}')
+
+
+def test_handshake_required_behaviour_is_optional() -> None:
+    assert Handshake.model_validate_json("{}").required_behaviour is None
+    assert HandshakeAcknowledge.model_validate_json("{}").required_behaviour is None
+    with pytest.raises(ValidationError, match="at least one"):
+        Handshake.model_validate_json('{"required_behaviour": {}}')
+
+
+# -- AssetMeasurement (5.6) -------------------------------------------------------------------
+
+
+def asset(**measurements: Any) -> AssetMeasurement:
+    body = {"asset_id": "evse-1", "asset_category": "CHARGING", **measurements}
+    return AssetMeasurement.model_validate_json(json.dumps(body))
+
+
+def test_asset_measurement_energy_or_instantaneous() -> None:
+    assert asset(energy_measurement=ENERGY).energy_measurement is not None
+    assert asset(instantaneous_measurement=INSTANT).instantaneous_measurement is not None
+
+
+def test_asset_measurement_needs_exactly_one() -> None:
+    with pytest.raises(ValidationError, match="either energy_measurement or instantaneous"):
+        asset()
+    with pytest.raises(ValidationError, match="not both"):
+        asset(energy_measurement=ENERGY, instantaneous_measurement=INSTANT)
+    with pytest.raises(ValidationError, match="either"):
+        asset(energy_measurement=None)
+
+
+def test_energy_measurement_optionals() -> None:
+    parsed = EnergyMeasurement.model_validate_json(json.dumps(ENERGY))
+    assert parsed.energy_type is None and parsed.initial_measure_time is None
+    full = {**ENERGY, "energy_type": "FLEXIBLE", "initial_measure_time": T}
+    assert EnergyMeasurement.model_validate_json(json.dumps(full)).initial_measure_time
+    with pytest.raises(ValidationError, match="unit"):
+        EnergyMeasurement.model_validate_json(json.dumps({**ENERGY, "unit": "W"}))
+
+
+# -- ForecastedBlock (5.4) --------------------------------------------------------------------
+
+
+def test_forecasted_block_end_after_start() -> None:
+    assert block().end_time - block().start_time == timedelta(minutes=15)
+    with pytest.raises(ValidationError, match="end_time must be after start_time"):
+        block(end_time=T)
+    with pytest.raises(ValidationError, match="end_time must be after start_time"):
+        block(start_time=T2, end_time=T)
+
+
+def test_forecasted_block_compares_instants_across_offsets() -> None:
+    # 07:10+01:00 is 06:10Z: after the start, although it reads later than 06:15Z
+    assert block(end_time="2026-03-01T07:10:00+01:00").end_time.minute == 10
+    with pytest.raises(ValidationError, match="end_time must be after"):
+        block(end_time="2026-03-01T06:59:00+01:00")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("unit", "MW"), ("unit", "kw"), ("phase", "FOUR"), ("phase", None), ("capacity", "16")],
+)
+def test_forecasted_block_enums_and_types(field: str, value: Any) -> None:
+    with pytest.raises(ValidationError, match=field):
+        block(**{field: value})
+
+
+# -- unknown fields and cardinalities ---------------------------------------------------------
+
+VALID: dict[type[BaseModel], dict[str, Any]] = {
+    Register: {
+        "token": "abc",
+        "version_url": [{"version": "2.0", "base_url": "https://example.com/oscp/cp/2.0"}],
+    },
+    Handshake: {"required_behaviour": {"heartbeat_interval": 30}},
+    HandshakeAcknowledge: {"required_behaviour": {"measurement_configuration": ["CONTINUOUS"]}},
+    Heartbeat: {"offline_mode_at": T},
+    UpdateGroupCapacityForecast: {
+        "group_id": "g1",
+        "type": "CONSUMPTION",
+        "forecasted_blocks": [BLOCK],
+    },
+    AdjustGroupCapacityForecast: {
+        "group_id": "g1",
+        "type": "CONSUMPTION",
+        "forecasted_blocks": [BLOCK],
+    },
+    GroupCapacityComplianceError: {"message": "cannot comply", "forecasted_blocks": [BLOCK]},
+    UpdateGroupMeasurements: {"group_id": "g1", "measurements": [ENERGY]},
+    UpdateAssetMeasurements: {
+        "group_id": "g1",
+        "measurements": [
+            {"asset_id": "a", "asset_category": "STORAGE", "instantaneous_measurement": INSTANT}
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("model", list(VALID), ids=lambda m: m.__name__)
+def test_unknown_fields_are_refused(model: type[BaseModel]) -> None:
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        model.model_validate_json(json.dumps({**VALID[model], "extra": 1}))
+
+
+def test_unknown_fields_are_refused_in_nested_datatypes() -> None:
+    forecast = VALID[UpdateGroupCapacityForecast]
+    nested = {**forecast, "forecasted_blocks": [{**BLOCK, "Capacity": 1}]}
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        UpdateGroupCapacityForecast.model_validate_json(json.dumps(nested))
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        behaviour('{"heartbeat_interval": 5, "heartbeatInterval": 5}')
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (UpdateGroupCapacityForecast, "forecasted_blocks"),
+        (AdjustGroupCapacityForecast, "forecasted_blocks"),
+        (Register, "version_url"),
+        (UpdateAssetMeasurements, "measurements"),
+    ],
+)
+def test_one_or_more(model: type[BaseModel], field: str) -> None:
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        model.model_validate_json(json.dumps({**VALID[model], field: []}))
+    with pytest.raises(ValidationError, match=field):
+        model.model_validate_json(json.dumps({k: v for k, v in VALID[model].items() if k != field}))
+
+
+def test_zero_or_more() -> None:
+    assert GroupCapacityComplianceError.model_validate_json('{"message": "m"}')
+    assert GroupCapacityComplianceError.model_validate_json(
+        '{"message": "m", "forecasted_blocks": []}'
+    )
+    group = UpdateGroupMeasurements.model_validate_json('{"group_id": "g", "measurements": []}')
+    assert group.measurements == []
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Register, "token"),
+        (UpdateGroupCapacityForecast, "group_id"),
+        (GroupCapacityComplianceError, "message"),
+        (UpdateAssetMeasurements, "group_id"),
+    ],
+)
+def test_required_strings_are_not_empty(model: type[BaseModel], field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        model.model_validate_json(json.dumps({**VALID[model], field: ""}))
+
+
+def test_forecast_type_is_one_of_the_five() -> None:
+    forecast = VALID[UpdateGroupCapacityForecast]
+    for kind in ("CONSUMPTION", "GENERATION", "FALLBACK_CONSUMPTION", "FALLBACK_GENERATION"):
+        assert UpdateGroupCapacityForecast.model_validate_json(json.dumps({**forecast, "type": kind}))
+    with pytest.raises(ValidationError, match="type"):
+        UpdateGroupCapacityForecast.model_validate_json(json.dumps({**forecast, "type": "MAX"}))
+
+
+# -- round trip -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", list(VALID), ids=lambda m: m.__name__)
+def test_round_trip(model: type[BaseModel]) -> None:
+    parsed = model.model_validate_json(json.dumps(VALID[model]))
+    wire = parsed.to_json()  # type: ignore[attr-defined]
+    assert isinstance(wire, bytes)
+    again = model.model_validate_json(wire)
+    assert again == parsed
+    assert again.to_json() == wire  # type: ignore[attr-defined]
+    assert b"null" not in wire  # absent optionals are omitted
+
+
+def test_round_trip_keeps_values_exactly() -> None:
+    forecast = UpdateGroupCapacityForecast.model_validate_json(
+        json.dumps(
+            {
+                "group_id": "g1",
+                "type": "FALLBACK_GENERATION",
+                "forecasted_blocks": [
+                    {**BLOCK, "capacity": -7.12345678, "unit": "KW", "phase": "THREE"},
+                    {**BLOCK, "capacity": 0, "start_time": T2, "end_time": "2026-03-01T07:30:00+01:00"},
+                ],
+            }
+        )
+    )
+    again = UpdateGroupCapacityForecast.model_validate_json(forecast.to_json())
+    assert [b.capacity for b in again.forecasted_blocks] == [Decimal("-7.12345678"), Decimal(0)]
+    assert again.forecasted_blocks[1].end_time == datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
+    assert json.loads(again.to_json())["forecasted_blocks"][1]["end_time"] == (
+        "2026-03-01T06:30:00.000Z"
+    )
+
+
+def test_models_are_frozen() -> None:
+    parsed = heartbeat(T)
+    with pytest.raises(ValidationError):
+        parsed.offline_mode_at = datetime(2026, 1, 1, tzinfo=UTC)  # type: ignore[misc]
