@@ -4,7 +4,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --all-packages --locked
 
-.PHONY: help install services setup migrate demo test test-unit lint format bench bench-quick bench-ocpp bench-ocpp-quick docs docs-check
+.PHONY: help install services setup migrate demo test test-unit lint format bench bench-quick bench-ocpp bench-ocpp-quick bench-oscp bench-oscp-quick docs docs-check
 
 help:
 	@echo "make demo   - the stack plus a simulated pilot site (prints a summary)"
@@ -60,6 +60,12 @@ bench-ocpp: setup
 
 bench-ocpp-quick: setup
 	$(RUN) python bench/ocpp.py --quick
+
+bench-oscp: setup
+	$(RUN) python bench/oscp.py
+
+bench-oscp-quick: setup
+	$(RUN) python bench/oscp.py --quick
 
 docs: install
 	$(RUN) wiseevp docs

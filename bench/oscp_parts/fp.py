@@ -58,6 +58,13 @@ class FpProcess(Proc):
         except RuntimeError as exc:
             raise BenchError(f"{exc}:\n{self.tail()}") from None
 
+    async def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, SIGKILL after ``timeout``; its log is removed if it wrote nothing."""
+        await super().stop(timeout)
+        with contextlib.suppress(OSError):
+            if self.log_path.stat().st_size == 0:
+                self.log_path.unlink()
+
     def check_alive(self) -> None:
         if self.popen is not None and not self.alive:
             raise BenchError(

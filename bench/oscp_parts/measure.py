@@ -75,7 +75,7 @@ class Forecaster:
             IopTopic.GRID_CAPACITY.routing_key(group_id=group_id), self.site.encoded_ids(group_id)
         )
         sent = await self.cp.send(forecast)
-        await self.tap.wait(expectation, self.timeout)
+        await self.tap.wait(expectation, self.timeout, self.fp.check_alive)
         await settle(self.fp.pid, idle_share=0.1, window=0.2, timeout=self.timeout)
         await asyncio.sleep(STRAGGLER_WAIT_S)
         self.tap.release()
@@ -98,9 +98,13 @@ class Forecaster:
             late=expectation.late + expectation.duplicates + expectation.foreign,
         )
 
-    async def group(self, group_id: str, count: int) -> GroupRun:
-        """``count`` forecasts for one group, with the CPU each process used meanwhile."""
-        run = GroupRun(group_id, len(self.site.groups[group_id].evses))
+    def new_run(self, group_id: str) -> GroupRun:
+        return GroupRun(group_id, len(self.site.groups[group_id].evses))
+
+    async def fill(self, run: GroupRun, count: int) -> None:
+        """``count`` forecasts for the run's group (kept as they complete, so an interrupted
+        run still reports them), then the CPU each process used meanwhile."""
+        group_id = run.group_id
         meter = CpuMeter(
             lambda: {"oscp_fp": [self.fp.pid], "bench (CP, tap, checks)": [os.getpid()]}
         )
@@ -113,4 +117,3 @@ class Forecaster:
                 f"(204 after {timing.answered_s * 1000:.1f} ms, {timing.changed} caps changed)"
             )
         run.cpu = CpuMeter.delta(before, meter.snapshot())
-        return run

@@ -53,10 +53,12 @@ async def run(cfg: Config, outcome: Outcome, started: list[FpProcess]) -> None:
         groups = [LARGE, SMALL] if cfg.small_evses else [LARGE]
         outcome.cold = [await forecaster.one(g) for g in groups]
         say(f"{cfg.forecasts} forecasts for {LARGE} ({cfg.evses:,} EVSEs) ...")
-        outcome.large = await forecaster.group(LARGE, cfg.forecasts)
+        outcome.large = forecaster.new_run(LARGE)
+        await forecaster.fill(outcome.large, cfg.forecasts)
         if cfg.small_evses:
             say(f"{cfg.forecasts} forecasts for {SMALL} ({cfg.small_evses} EVSEs) ...")
-            outcome.small = await forecaster.group(SMALL, cfg.forecasts)
+            outcome.small = forecaster.new_run(SMALL)
+            await forecaster.fill(outcome.small, cfg.forecasts)
         say(f"{cfg.empty_requests} empty aiohttp requests ({EMPTY_PATH} → 204) ...")
         outcome.empty = await time_empty_requests(local.url, cfg.empty_requests)
         fp.check_alive()

@@ -13,7 +13,6 @@ current minute. Its level alternates between about 20 % and 50 % of the group's 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -69,7 +68,7 @@ class Site:
             )
         groups = parse_groups(data, "bench groups")
         OUT_DIR.mkdir(exist_ok=True)
-        path = OUT_DIR / f"oscp-groups-{time.strftime('%Y%m%d-%H%M%S')}.yaml"
+        path = OUT_DIR / "oscp-groups.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         charging = frozenset(
             e.id for g in groups.values() for i, e in enumerate(g.evses) if i % 2 == 0

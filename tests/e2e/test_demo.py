@@ -1,4 +1,6 @@
-"""The README's main command keeps working: a short ``wiseevp demo`` run end to end."""
+"""The README's main command keeps working: a short ``wiseevp demo`` run end to end, OSCP
+included (capacities of the three regulation areas, caps and compliance, fallback and
+recovery while the grid operator is offline)."""
 
 from __future__ import annotations
 
@@ -45,3 +47,34 @@ def test_demo_runs_the_pilot_site_and_reports_what_flowed() -> None:
     assert sent == answered == 7
     assert re.search(r"TERNI\.EVO\.02 .*NotSupported \(not-supported-by-station; fallback", out)
     assert re.search(r"CREVILLENT\.FASTV2G\.01 +setchargingprofile -10 kW +→ Accepted", out)
+
+    # OSCP: the grid operator's capacities reach the three regulation areas' charge points
+    groups = {"terni-emotion", "ghent-partago", "crevillent-v2g"}
+    assert set(figure("OSCP capacity published for groups").split(", ")) == groups
+    from_cp = int(figure("OSCP forecasts accepted by the FP").split(" from the CP")[0])
+    assert from_cp >= 6  # consumption and fallback for each group (regulation_areas.yaml)
+    assert re.search(r"\(0 refused\)", figure("OSCP forecasts accepted by the FP"))
+    for group in groups:
+        row = re.search(rf"^  {group} +(\d+) +(\d+) / (\d+) +(normal|fallback) ", out, re.M)
+        assert row, f"no OSCP row for {group} in:\n{out}"
+        published, caps_sent, caps_accepted = (int(x) for x in row.groups()[:3])
+        assert published > 0 and caps_sent > 0 and caps_accepted > 0
+        assert row.group(4) == "normal"  # the CP is back online at the end
+    # the station rejecting charging profiles cannot apply its cap: the CP hears of it
+    assert int(figure("OSCP compliance errors received by CP")) >= 1
+    assert re.search(
+        r"cannot comply with the capacity of group ghent-partago: .*GHENT\.EVLINK\.02", out
+    )
+    assert "cannot comply with the capacity of group crevillent-v2g: 1 of 1" not in out
+    # half-way the CP's heartbeats pause: the FP falls back, then recovers by a new handshake
+    offline = re.fullmatch(
+        r"(\d\d:\d\d) / (\d\d:\d\d) sim", figure("OSCP CP offline → fallback / recovery")
+    )
+    assert offline, out
+    fallback_at, recovered_at = offline.groups()
+    assert fallback_at < recovered_at
+    assert re.search(r"fallback capacities \(terni-emotion 48 A, ghent-partago 24 A", out)
+    assert re.search(
+        r"grid-operator \(cp\) registered, handshake complete, online",
+        figure("OSCP peers as the FP sees them"),
+    )

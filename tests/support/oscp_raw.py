@@ -290,7 +290,7 @@ class RawClient:
             await self._session.close()
             self._session = None
 
-    async def send(  # noqa: PLR0917 - the parts of a request, in HTTP order
+    async def send(
         self,
         endpoint: str | Endpoint,
         body: Body = None,
@@ -403,9 +403,7 @@ class RawPeer:
         return response, ack
 
     async def heartbeat(self, offline_mode_at: datetime) -> RawResponse:
-        return await self.send(
-            Endpoint.HEARTBEAT, {"offline_mode_at": oscp_time(offline_mode_at)}
-        )
+        return await self.send(Endpoint.HEARTBEAT, {"offline_mode_at": oscp_time(offline_mode_at)})
 
     async def join(
         self,

@@ -193,9 +193,7 @@ async def test_fr_02_02_cp_alters_capacity_at_any_time(cp_site: OscpSite) -> Non
     site = cp_site
     for capacity in (20, 90, 5):
         request_id = (await site.send(T.CONSUMPTION, capacity))["request_ids"]["fp"]
-        applied = await site.wait_capacity(
-            lambda c, rid=request_id: c.forecast_request_id == rid
-        )
+        applied = await site.wait_capacity(lambda c, rid=request_id: c.forecast_request_id == rid)
         assert applied.current is not None and applied.current.consumption == capacity
     await wait_for_value(lambda: caps_total(site), lambda total: total <= 5)
 

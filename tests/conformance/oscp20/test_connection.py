@@ -5,6 +5,7 @@ body is the test's, and the FP's own messages are caught as they arrive."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
@@ -14,18 +15,18 @@ from typing import Any
 
 import pytest
 
+from tests.support.oscp_peers import PeerView
+from tests.support.oscp_raw import RawPeer, oscp_time, raw_peer
+from tests.support.oscp_site import HEARTBEAT_S, OscpSite
 from wiseevp_common.messages.ocpp16.datetimes import parse_rfc3339
 from wiseevp_common.messages.oscp20 import CapacityForecastType, UpdateGroupCapacityForecast
 from wiseevp_oscp.endpoints import Endpoint, Role, base_path
 
-from tests.support.oscp_peers import PeerView
-from tests.support.oscp_raw import RawPeer, oscp_time, raw_peer
-from tests.support.oscp_site import HEARTBEAT_S, OscpSite
-
 RAW = "raw-cp"
 """The peer id the FP knows the hand-played CP by."""
 FP_MIN_HEARTBEAT_S = 5
-"""The shortest heartbeat interval the FP keeps up in the harness (WISEEVP_MIN_HEARTBEAT...)."""
+"""The shortest heartbeat interval the FP keeps up in the harness
+(``WISEEVP_MIN_HEARTBEAT_INTERVAL_S``): a shorter one is refused."""
 FP_OFFLINE_FACTOR = 2.0
 """The FP's heartbeats announce offline_mode_at = now + interval x this (its default)."""
 RFC3339_WITH_OFFSET = re.compile(
@@ -33,6 +34,8 @@ RFC3339_WITH_OFFSET = re.compile(
 )
 QUIET_S = 0.6
 """Real seconds to watch for something that must not happen (a few heartbeat intervals)."""
+IN_FLIGHT_S = 0.2
+"""Real seconds a heartbeat the FP had already started may take to arrive."""
 
 
 def fp_base(site: OscpSite) -> str:
@@ -62,10 +65,11 @@ async def view(site: OscpSite) -> PeerView:
     return found
 
 
-async def quiet(raw: RawPeer, endpoint: Endpoint, after: float) -> None:
-    """Nothing reaches ``endpoint`` of the raw peer after ``after`` for :data:`QUIET_S`."""
-    await asyncio.sleep(QUIET_S)
-    assert raw.server.received(endpoint, after=after) == []
+async def quiet(raw: RawPeer, endpoint: Endpoint, after: float, grace: float = 0.0) -> None:
+    """Nothing reaches ``endpoint`` of the raw peer for :data:`QUIET_S` from ``after`` +
+    ``grace`` (a request already on its way may arrive during the grace)."""
+    await asyncio.sleep(grace + QUIET_S)
+    assert raw.server.received(endpoint, after=after + grace) == []
 
 
 # -- registration (3.1.1, 4.3.1) -------------------------------------------------------------
@@ -124,9 +128,7 @@ async def test_uc05_token_a_is_refused_and_token_c_accepted_after_registration(
     assert accepted.status == 204, accepted.body
 
 
-async def test_uc05_admin_peer_view_never_contains_a_token(
-    cp_site: OscpSite, raw: RawPeer
-) -> None:
+async def test_uc05_admin_peer_view_never_contains_a_token(cp_site: OscpSite, raw: RawPeer) -> None:
     """2.6.1: the tokens are the credentials of the connection, exchanged out of band in a
     secure way: the FP's operator view of its peers shows none of them (TOKEN_A, TOKEN_B,
     TOKEN_C, or one rotated since)."""
@@ -259,10 +261,12 @@ async def test_4_3_1_1_put_register_switches_the_fp_to_the_new_token_and_endpoin
     assert response.status == 204, response.body
     assert response.body == b""
 
-    # a heartbeat already on its way when the PUT was answered may carry the old ones
-    settled = response.received_at + 0.05
-    beats = await raw.server.wait_for(Endpoint.HEARTBEAT, 2, after=settled)
-    assert {(b.path, b.token) for b in beats} == {("/moved/oscp/cp/2.0/heartbeat", "token-b2")}
+    old = (base_path(Role.CP) + "/heartbeat", raw.token_for_fp)
+    new = ("/moved/oscp/cp/2.0/heartbeat", "token-b2")
+    beats = await raw.server.wait_for(Endpoint.HEARTBEAT, 3, after=response.received_at)
+    # the first may have been on its way when the PUT was answered
+    assert (beats[0].path, beats[0].token) in (old, new)
+    assert [(b.path, b.token) for b in beats[1:]] == [new] * (len(beats) - 1)
     _, ack = await raw.handshake({"heartbeat_interval": FP_MIN_HEARTBEAT_S})
     assert (ack.path, ack.token) == ("/moved/oscp/cp/2.0/handshake_acknowledge", "token-b2")
     assert (await view(cp_site))["base_url"] == moved
@@ -351,7 +355,7 @@ async def test_4_3_1_1_delete_register_by_the_cp_ends_all_communication(
     refused = await raw.send(Endpoint.HEARTBEAT, heartbeat_body(cp_site))
     assert refused.status == 401
     assert (await view(cp_site))["registration"] == "unregistered"
-    await quiet(raw, Endpoint.HEARTBEAT, response.received_at + 0.05)
+    await quiet(raw, Endpoint.HEARTBEAT, response.received_at, IN_FLIGHT_S)
 
 
 async def test_4_3_1_1_delete_register_by_the_fp_ends_all_communication(
@@ -372,7 +376,7 @@ async def test_4_3_1_1_delete_register_by_the_fp_ends_all_communication(
     assert delete.body == b""
     refused = await raw.send(Endpoint.HEARTBEAT, heartbeat_body(cp_site))
     assert refused.status == 401
-    await quiet(raw, Endpoint.HEARTBEAT, done + 0.05)
+    await quiet(raw, Endpoint.HEARTBEAT, done, IN_FLIGHT_S)
 
 
 # -- handshake (3.1.2, 4.3.2, 4.3.3) ----------------------------------------------------------
@@ -506,10 +510,12 @@ async def test_4_3_4_fp_sends_heartbeats_at_the_interval_asked(
         ahead = (at - beat.at).total_seconds()
         assert 0 < ahead <= interval * FP_OFFLINE_FACTOR + 1, (body, beat.at)
         offline_at.append(at)
-    renewed = [(b - a).total_seconds() for a, b in zip(offline_at, offline_at[1:], strict=False)]
-    assert all(interval - 0.5 <= gap <= interval + 1.5 for gap in renewed), renewed
-    arrived = [(b.at - a.at).total_seconds() for a, b in zip(beats, beats[1:], strict=False)]
-    assert all(interval - 1.5 <= gap <= interval + 1.5 for gap in arrived), arrived
+    # at the interval asked (5 s), not the FP's own (20 s) nor faster; the FP's loop and the
+    # network may add a little (at 20x, 1 simulated second is 50 ms; ms rounding: 0.01)
+    renewed = [(b - a).total_seconds() for a, b in itertools.pairwise(offline_at)]
+    assert all(interval - 0.01 <= gap <= interval * 1.5 for gap in renewed), renewed
+    arrived = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(beats)]
+    assert all(interval * 0.8 <= gap <= interval * 1.5 for gap in arrived), arrived
 
 
 async def test_4_3_4_heartbeat_with_offline_mode_at_in_the_past_is_refused(

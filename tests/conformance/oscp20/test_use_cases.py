@@ -135,6 +135,10 @@ async def test_uc08_detect_an_offline_situation(site: OscpSite) -> None:
     # and the CP, which still gets the FP's heartbeats, sees the FP online
     fp_at_cp = await site.cp.peer("fp")
     assert fp_at_cp is not None and fp_at_cp["online"] is True
+    # a party whose heartbeats are paused does not handshake its way back meanwhile
+    await asyncio.sleep(1.5)
+    still = await admin.peer("cp")
+    assert still is not None and still["online"] is False
 
 
 async def test_uc09_fallback_while_capacity_provider_offline_and_recovery(

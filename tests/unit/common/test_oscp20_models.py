@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from wiseevp_common.messages.oscp20 import (
     AdjustGroupCapacityForecast,
@@ -29,6 +29,7 @@ from wiseevp_common.messages.oscp20 import (
     UpdateGroupMeasurements,
     VersionUrl,
 )
+from wiseevp_common.messages.oscp20.base import OscpModel
 
 T = "2026-03-01T06:00:00Z"
 T2 = "2026-03-01T06:15:00Z"
@@ -126,7 +127,7 @@ def test_datetime_from_python_must_be_aware() -> None:
         Heartbeat(offline_mode_at=datetime(2026, 3, 1, 6))  # naive
 
 
-# -- decimal (table 1: ≤ 8 decimal places, a JSON number) --------------------------------------
+# -- decimal (table 1: ≤ 8 decimal places, a JSON number) -------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -321,7 +322,7 @@ def test_forecasted_block_enums_and_types(field: str, value: Any) -> None:
 
 # -- unknown fields and cardinalities ---------------------------------------------------------
 
-VALID: dict[type[BaseModel], dict[str, Any]] = {
+VALID: dict[type[OscpModel], dict[str, Any]] = {
     Register: {
         "token": "abc",
         "version_url": [{"version": "2.0", "base_url": "https://example.com/oscp/cp/2.0"}],
@@ -351,7 +352,7 @@ VALID: dict[type[BaseModel], dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("model", list(VALID), ids=lambda m: m.__name__)
-def test_unknown_fields_are_refused(model: type[BaseModel]) -> None:
+def test_unknown_fields_are_refused(model: type[OscpModel]) -> None:
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         model.model_validate_json(json.dumps({**VALID[model], "extra": 1}))
 
@@ -374,7 +375,7 @@ def test_unknown_fields_are_refused_in_nested_datatypes() -> None:
         (UpdateAssetMeasurements, "measurements"),
     ],
 )
-def test_one_or_more(model: type[BaseModel], field: str) -> None:
+def test_one_or_more(model: type[OscpModel], field: str) -> None:
     with pytest.raises(ValidationError, match="at least 1 item"):
         model.model_validate_json(json.dumps({**VALID[model], field: []}))
     with pytest.raises(ValidationError, match=field):
@@ -399,15 +400,43 @@ def test_zero_or_more() -> None:
         (UpdateAssetMeasurements, "group_id"),
     ],
 )
-def test_required_strings_are_not_empty(model: type[BaseModel], field: str) -> None:
+def test_required_strings_are_not_empty(model: type[OscpModel], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         model.model_validate_json(json.dumps({**VALID[model], field: ""}))
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Register, "token"),
+        (UpdateGroupCapacityForecast, "group_id"),
+        (GroupCapacityComplianceError, "message"),
+        (UpdateGroupMeasurements, "group_id"),
+    ],
+)
+def test_strings_refuse_the_nul_character(model: type[OscpModel], field: str) -> None:
+    """A NUL can be written in JSON (\\u0000) but not stored: refused at the edge (400)."""
+    body = {**VALID[model], field: "a\u0000b"}
+    with pytest.raises(ValidationError, match="NUL character"):
+        model.model_validate_json(json.dumps(body))
+    assert model.model_validate_json(json.dumps({**VALID[model], field: "a\u0001b"}))
+
+
+def test_urls_and_nested_strings_refuse_the_nul_character() -> None:
+    with pytest.raises(ValidationError, match="NUL character"):
+        VersionUrl(version="2.0", base_url="https://exa\x00mple.com")
+    with pytest.raises(ValidationError, match="NUL character"):
+        VersionUrl(version="2.\x000", base_url="https://example.com")
+    with pytest.raises(ValidationError, match="NUL character"):
+        asset(asset_id="\x00", energy_measurement=ENERGY)
 
 
 def test_forecast_type_is_one_of_the_five() -> None:
     forecast = VALID[UpdateGroupCapacityForecast]
     for kind in ("CONSUMPTION", "GENERATION", "FALLBACK_CONSUMPTION", "FALLBACK_GENERATION"):
-        assert UpdateGroupCapacityForecast.model_validate_json(json.dumps({**forecast, "type": kind}))
+        assert UpdateGroupCapacityForecast.model_validate_json(
+            json.dumps({**forecast, "type": kind})
+        )
     with pytest.raises(ValidationError, match="type"):
         UpdateGroupCapacityForecast.model_validate_json(json.dumps({**forecast, "type": "MAX"}))
 
@@ -416,13 +445,13 @@ def test_forecast_type_is_one_of_the_five() -> None:
 
 
 @pytest.mark.parametrize("model", list(VALID), ids=lambda m: m.__name__)
-def test_round_trip(model: type[BaseModel]) -> None:
+def test_round_trip(model: type[OscpModel]) -> None:
     parsed = model.model_validate_json(json.dumps(VALID[model]))
-    wire = parsed.to_json()  # type: ignore[attr-defined]
+    wire = parsed.to_json()
     assert isinstance(wire, bytes)
     again = model.model_validate_json(wire)
     assert again == parsed
-    assert again.to_json() == wire  # type: ignore[attr-defined]
+    assert again.to_json() == wire
     assert b"null" not in wire  # absent optionals are omitted
 
 
@@ -434,7 +463,12 @@ def test_round_trip_keeps_values_exactly() -> None:
                 "type": "FALLBACK_GENERATION",
                 "forecasted_blocks": [
                     {**BLOCK, "capacity": -7.12345678, "unit": "KW", "phase": "THREE"},
-                    {**BLOCK, "capacity": 0, "start_time": T2, "end_time": "2026-03-01T07:30:00+01:00"},
+                    {
+                        **BLOCK,
+                        "capacity": 0,
+                        "start_time": T2,
+                        "end_time": "2026-03-01T07:30:00+01:00",
+                    },
                 ],
             }
         )

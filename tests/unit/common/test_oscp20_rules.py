@@ -83,7 +83,7 @@ def test_optimum_has_no_sign_rule() -> None:
     assert check_forecast(fc(T.OPTIMUM, blk(-5), blk(5, 1)), {}) == []
 
 
-# -- fallbacks against the capacity in force ----------------------------------------------------
+# -- fallbacks against the capacity in force --------------------------------------------------
 
 
 def test_fallback_consumption_at_most_consumption() -> None:
@@ -155,7 +155,7 @@ def test_optimum_is_not_compared_with_fallbacks() -> None:
     assert check_forecast(fc(T.OPTIMUM, blk(30)), in_force) == []
 
 
-# -- when blocks are compared -------------------------------------------------------------------
+# -- when blocks are compared -----------------------------------------------------------------
 
 
 def test_only_blocks_overlapping_in_time_are_compared() -> None:
@@ -226,7 +226,7 @@ def test_in_force_of_the_same_type_is_not_a_constraint() -> None:
     assert check_forecast(fc(T.FALLBACK_CONSUMPTION, blk(100)), in_force) == []
 
 
-# -- overlapping blocks within one forecast -------------------------------------------------------
+# -- overlapping blocks within one forecast ---------------------------------------------------
 
 
 def test_overlapping_blocks_of_one_phase_are_refused() -> None:

@@ -50,9 +50,7 @@ def blk(
 
 
 def held(kind: CapacityForecastType, *blocks: ForecastedBlock, rid: str = "") -> ForecastInForce:
-    forecast = UpdateGroupCapacityForecast(
-        group_id="g1", type=kind, forecasted_blocks=list(blocks)
-    )
+    forecast = UpdateGroupCapacityForecast(group_id="g1", type=kind, forecasted_blocks=list(blocks))
     return ForecastInForce(forecast, rid or f"req-{kind.value.lower()}", "cp", T0 - Q)
 
 
@@ -65,7 +63,7 @@ def limits(blocks: list[CapacityBlock]) -> list[tuple[float, float, float | None
     return [((b.start - T0) / Q, (b.end - T0) / Q, b.consumption) for b in blocks]
 
 
-# -- normal and fallback mode ---------------------------------------------------------------------
+# -- normal and fallback mode -----------------------------------------------------------------
 
 NORMAL_AND_FALLBACK = forecasts(
     held(T.CONSUMPTION, blk(32, 0), blk(16, 1)),
@@ -119,7 +117,7 @@ def test_without_any_forecast_there_is_no_limit() -> None:
     assert capacity.forecast_request_id is None
 
 
-# -- units ------------------------------------------------------------------------------------------
+# -- units ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -186,7 +184,7 @@ def test_group_voltage_is_used() -> None:
     assert capacity.blocks[0].optimum == pytest.approx(6000.0)
 
 
-# -- per phase ------------------------------------------------------------------------------------
+# -- per phase --------------------------------------------------------------------------------
 
 
 def test_per_phase_blocks_the_lowest_consumption_applies() -> None:
@@ -214,7 +212,7 @@ def test_per_phase_fallback_consumption_lowest_and_generation_least_negative() -
     assert only.generation == -4.0
 
 
-# -- the Optimum ----------------------------------------------------------------------------------
+# -- the Optimum ------------------------------------------------------------------------------
 
 
 def test_optimum_is_carried_in_both_modes() -> None:
@@ -236,7 +234,7 @@ def test_optimum_alone_makes_blocks_without_limits() -> None:
     assert (only.start, only.end) == (at(1), at(2))
 
 
-# -- the horizon from now -------------------------------------------------------------------------
+# -- the horizon from now ---------------------------------------------------------------------
 
 
 def test_blocks_before_now_are_dropped_and_the_current_one_starts_now() -> None:
@@ -268,7 +266,7 @@ def test_gaps_between_blocks_stay_gaps() -> None:
     assert capacity.current is not None and capacity.current.consumption == 10.0
 
 
-# -- merging --------------------------------------------------------------------------------------
+# -- merging ----------------------------------------------------------------------------------
 
 
 def test_adjacent_equal_blocks_are_merged() -> None:
@@ -300,7 +298,7 @@ def test_equal_blocks_across_a_gap_are_not_merged() -> None:
     ]
 
 
-# -- clamping and the source forecast ---------------------------------------------------------------
+# -- clamping and the source forecast ---------------------------------------------------------
 
 
 def test_limits_keep_their_sign() -> None:

@@ -6,7 +6,8 @@ PostgreSQL record of every message it accepted, and a switch to stop its heartbe
   a party's handlers so that every endpoint records what it accepted;
 - :func:`inbox_routes`: ``GET /admin/oscp/inbox?endpoint=&after=&limit=``;
 - :func:`heartbeat_routes`: ``GET|POST /admin/oscp/heartbeats`` ``{"paused": bool}`` pauses
-  the party's heartbeats, so a test can let the other party see it go offline.
+  the party's heartbeats (and the handshakes it starts), so a test can let the other party
+  see it go offline.
 
 A message is recorded once its handler accepted it (a refused message is not), before the
 204 is sent. A Register's token is never stored.
@@ -185,7 +186,7 @@ def heartbeat_routes(party: OscpParty, admin_token: str) -> list[web.RouteDef]:
 
     async def switch(request: web.Request) -> web.Response:
         body = HeartbeatSwitch.model_validate_json(await request.read())
-        party.liveness.paused = body.paused
+        party.pause_heartbeats(body.paused)
         return web.json_response({"paused": party.liveness.paused})
 
     return [

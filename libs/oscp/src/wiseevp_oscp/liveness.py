@@ -43,6 +43,11 @@ async def sleep_or_wake(clock: Clock, seconds: float | None, wake: asyncio.Event
         for waiter in waiters:
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter
+        # the suppress also swallows a cancellation of the caller arriving meanwhile (a
+        # service stopping): re-raise it, or the caller's loop would never stop
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
 
 
 class Liveness:

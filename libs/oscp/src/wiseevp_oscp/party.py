@@ -190,6 +190,15 @@ class OscpParty:
                 await self._heartbeat_refused(peer)
             raise
 
+    def pause_heartbeats(self, paused: bool) -> None:
+        """An outage of this party as its peers see it (an operator or a test): while paused
+        it sends no heartbeats and starts no handshakes (else it would handshake again as soon
+        as a peer, rightly seeing it offline, stops beating, and the outage would end at
+        once); resumed, it handshakes again at once where its peer dropped it (3.4.3)."""
+        self.liveness.paused = paused
+        if not paused:
+            self._handshake_wake.set()
+
     # -- connection events ---------------------------------------------------------------
 
     async def _heartbeat(self, inbound: Any) -> None:
@@ -235,7 +244,8 @@ class OscpParty:
             now = self.clock.now()
             for peer in self.peers.all():
                 if (
-                    not self._initiates_with(peer)
+                    self.liveness.paused
+                    or not self._initiates_with(peer)
                     or peer.registration is not Registration.REGISTERED
                     or (peer.handshake is HandshakeState.COMPLETE and not starting)
                 ):

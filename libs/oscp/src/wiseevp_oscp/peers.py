@@ -164,6 +164,15 @@ class Peers:
             found.token_in_hash, found.token_in_next_hash = found.token_in_next_hash, None
         return found
 
+    async def authenticate(self, token: str) -> Peer:
+        """:meth:`by_token`, persisting a token rotation the peer's first use confirmed (so
+        the old token stays dead after a restart)."""
+        rotating = {p.peer_id for p in self._peers.values() if p.token_in_next_hash is not None}
+        peer = self.by_token(token)
+        if peer.peer_id in rotating and peer.token_in_next_hash is None:
+            await self.store.save(peer)
+        return peer
+
     async def save(self, peer: Peer, now: datetime | None = None) -> None:
         peer.updated_at = now or peer.updated_at
         self._peers[peer.peer_id] = peer

@@ -120,18 +120,33 @@ class Registrar:
             raise
 
     async def rotate(self, peer_id: str) -> None:
-        """PUT a new token for the peer to use at our endpoints (4.3.1.1)."""
+        """PUT a new token for the peer to use at our endpoints (4.3.1.1).
+
+        The new token is accepted from the moment it is sent (the peer's next message may
+        overtake its 204) and replaces the old one once the peer accepted the PUT. When the
+        peer refuses it, the old token stays and the new one is dropped; when the peer cannot
+        be reached, the new one stays acceptable too (the peer may have got it)."""
         peer = self._registered(peer_id)
         token = new_token()
-        peer.token_in_next_hash = hash_token(token)
+        token_hash = hash_token(token)
+        peer.token_in_next_hash = token_hash
         await self.peers.save(peer, self.clock.now())
-        await self.client.send(
-            peer.url(Endpoint.REGISTER.value),
-            self._token_out(peer),
-            Register(token=token, version_url=self._agreed_version()),
-            method="PUT",
-        )
-        peer.token_in_hash, peer.token_in_next_hash = peer.token_in_next_hash, None
+        try:
+            await self.client.send(
+                peer.url(Endpoint.REGISTER.value),
+                self._token_out(peer),
+                Register(token=token, version_url=self._agreed_version()),
+                method="PUT",
+            )
+        except PeerError:
+            if peer.token_in_next_hash == token_hash:
+                peer.token_in_next_hash = None
+                await self.peers.save(peer, self.clock.now())
+            raise
+        if peer.registration is not Registration.REGISTERED:
+            return  # unregistered meanwhile: no token is valid any more
+        # the peer may already have used the new token (which confirmed it, see Peers.by_token)
+        peer.token_in_hash, peer.token_in_next_hash = token_hash, None
         await self.peers.save(peer, self.clock.now())
 
     async def unregister(self, peer_id: str) -> None:

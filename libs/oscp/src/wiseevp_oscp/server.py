@@ -147,12 +147,13 @@ class OscpServer:
         if not request_id or not request_id.strip():
             raise InvalidPayload("the X-Request-ID header is missing (OSCP 4.1.2)")
         token = parse_authorization(request.headers.get(Header.AUTHORIZATION.value))
-        peer = self.peers.by_token(token)
+        peer = await self.peers.authenticate(token)
         self._gate(peer, endpoint)
         correlation_id = request.headers.get(Header.CORRELATION_ID.value)
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise InvalidPayload(f"the body exceeds {MAX_BODY_BYTES} bytes")
         body = await request.read()
+        message_id = request_id  # the message's X-Request-ID: the first segment's, if segmented
         try:
             segment = parse_segment_headers(request.headers)
             if segment is not None:
@@ -162,14 +163,15 @@ class OscpServer:
                 if assembled is None:
                     return await self._respond(request, request_id, None, endpoint)
                 body = assembled.body
-                request_id, correlation_id = assembled.request_id, assembled.correlation_id
+                message_id, correlation_id = assembled.request_id, assembled.correlation_id
         except SegmentError as exc:
             raise InvalidPayload(str(exc)) from None
         message = None
         if not (endpoint is Endpoint.REGISTER and request.method == "DELETE"):
             message = parse_message(ENDPOINTS[endpoint].message, body)
-        inbound = Inbound(peer, endpoint, request.method, request_id, correlation_id, message)
+        inbound = Inbound(peer, endpoint, request.method, message_id, correlation_id, message)
         follow_up = await self.handlers[endpoint](inbound)
+        # the response answers this request (a segment's own X-Request-ID, 4.1.2)
         return await self._respond(request, request_id, follow_up, endpoint)
 
     async def _respond(

@@ -40,6 +40,7 @@ def parse_authorization(value: str | None) -> str:
     if not value:
         raise Unauthorized("the Authorization header is missing (expected 'Token <token>')")
     scheme, _, token = value.partition(" ")
-    if scheme != TOKEN_SCHEME or not token.strip():
+    # an HTTP authentication scheme is case-insensitive (RFC 9110, 11.1)
+    if scheme.lower() != TOKEN_SCHEME.lower() or not token.strip():
         raise Unauthorized("the Authorization header must be 'Token <token>'")
     return token.strip()

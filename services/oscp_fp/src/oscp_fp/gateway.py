@@ -212,10 +212,12 @@ class Gateway:
     # -- block boundaries ----------------------------------------------------------------
 
     async def follow_boundaries(self) -> None:
-        """Publish every group's limits at start-up and whenever a block boundary passes."""
+        """Publish every group's limits (and caps) at start-up, and the limits again whenever
+        a block boundary passes."""
         for group_id in self.groups:
             if self.in_force.get(group_id):
-                await self.apply(group_id, profiles=False)
+                # caps again too: those in flight when the gateway stopped may have been lost
+                await self.apply(group_id, profiles=True)
         while True:
             self._wake.clear()
             now = self.clock.now()

@@ -1,11 +1,13 @@
 """``wiseevp demo``: the stack plus a simulated pilot site, on the simulated clock.
 
 Starts the RT monitor, one EV wrapper per simulated fleet (Terni, Ghent/Partago, Crevillent),
-the EVSE wrapper and the pilot sites' simulated charge points (OCPP 1.6-J), all on one
-accelerated clock; kills one EV wrapper hard half-way (its EVs turn ``nocomm`` through their
-MQTT last will); sends one malformed message (dead-lettered with its reason) and commands to
-every charge point over the IOP (charging profiles, a V2G discharge, a reservation), printing
-each correlated result; then prints what flowed and stops everything.
+the EVSE wrapper and the pilot sites' simulated charge points (OCPP 1.6-J), the OSCP gateway
+with a grid operator and a capacity optimizer (:mod:`.demo_oscp`), all on one accelerated
+clock; kills one EV wrapper hard half-way (its EVs turn ``nocomm`` through their MQTT last
+will); sends one malformed message (dead-lettered with its reason) and commands to every
+charge point over the IOP (charging profiles, a V2G discharge, a reservation), printing each
+correlated result; pauses the grid operator's OSCP heartbeats for a while (the gateway falls
+back, then recovers); then prints what flowed and stops everything.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,34 +27,35 @@ import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import AnyUrl
 
+from wiseevp_common.clock import SimulatedClock
 from wiseevp_common.settings import ServiceSettings, load_settings
 from wiseevp_common.storage.postgres import ensure_database, with_database
 from wiseevp_common.topology import IopTopic, Queue
 
 from . import setup
-from .demo_evse import evse_counts, evse_site, print_evse_summary, send_commands
-from .processes import Proc, free_port
+from .demo_evse import (
+    EvseSite,
+    evse_counts,
+    evse_site,
+    print_evse_summary,
+    send_commands,
+    wait_registered,
+)
+from .demo_fleets import (
+    FLEETS,
+    count_states,
+    ev_counts,
+    obd_devices,
+    print_ev_summary,
+    wrapper_process,
+)
+from .demo_oscp import SCHEMAS as OSCP_SCHEMAS
+from .demo_oscp import OscpDemo
+from .demo_oscp_summary import collect, print_oscp_summary
+from .processes import Proc
 from .services import REPO
 
-
-@dataclass(frozen=True)
-class Fleet:
-    organisation: str
-    size: int
-    lon: float
-    lat: float
-    label: str
-    source: str = "simulated"
-    """``obd``: the wrapper polls simulated OBD devices over the real TCP protocol."""
-
-
 DEMO_DATABASE = "wiseevp_demo"
-
-FLEETS = (
-    Fleet("TERNI", 3, 12.6467, 42.5636, "Terni (Emotion), OBD devices over TCP", "obd"),
-    Fleet("PARTAGO", 25, 3.7174, 51.0543, "Ghent (Partago), simulated fleet"),
-    Fleet("CREVILLENT", 3, -0.8094, 38.2497, "Crevillent, simulated fleet"),
-)
 
 
 def parse(args: list[str]) -> argparse.Namespace:
@@ -156,28 +156,30 @@ async def demo(opts: argparse.Namespace) -> int:
         if f.source == "obd"
     ]
     site = evse_site(clock_env, opts, log_dir)
-    procs = [monitor, *wrappers, *devices, site.wrapper, site.simulator]
+    clock = SimulatedClock(start, opts.speed, epoch)
+    oscp = OscpDemo(
+        clock_env, monitor.url, log_dir, opts, amqp_url=str(settings.amqp_url), clock=clock
+    )
+    procs = [monitor, *wrappers, *devices, site.wrapper, site.simulator, *oscp.procs]
     published: dict[str, float] = {}
     command_results: list[str] = []
     try:
+        await oscp.tap.start()
         await _start(monitor, [*wrappers, site.wrapper], [*devices, site.simulator], log_dir)
+        oscp.launch(lambda: wait_registered(settings, site))
         print(
             f"demo: simulated clock from {start:%Y-%m-%d %H:%M} UTC at {opts.speed:g}x; "
-            f"history API at {monitor.url}/api/v1/evs"
+            f"history API at {monitor.url}/api/v1/evs; starting oscp_fp, oscp_cp, oscp_co"
         )
         killed: Proc | None = None
         t0 = time.monotonic()
         async with aiohttp.ClientSession() as http:
             while (elapsed := time.monotonic() - t0) < opts.duration:
                 await asyncio.sleep(min(10.0, opts.duration - elapsed))
-                for w in wrappers:
-                    if w.alive:
-                        published[w.name] = (await scrape(http, w.url)).get(
-                            "wiseevp_ev_wrapper_published_total", published.get(w.name, 0.0)
-                        )
+                await _scrape_wrappers(http, wrappers, published)
                 evs = (await get_json(http, monitor.url + "/api/v1/evs"))["items"]
-                states = _count_states(evs)
-                sim_now = start + timedelta(seconds=(time.time() - epoch) * opts.speed)
+                states = count_states(evs)
+                sim_now = clock.now()
                 print(
                     f"  [{sim_now:%H:%M} sim] {len(evs)} EVs known; "
                     + ", ".join(f"{k} {v}" for k, v in sorted(states.items()))
@@ -188,30 +190,51 @@ async def demo(opts: argparse.Namespace) -> int:
                     and time.monotonic() - t0 >= opts.duration / 2
                 ):
                     killed = wrappers[-1]
-                    killed.kill()
-                    print(f"  kill -9 {killed.name}: its EVs should turn nocomm (MQTT last will)")
-                    await send_malformed(settings)
-                    print("  a faulty device sent a malformed status: it should be dead-lettered")
-                    command_results = await send_commands(settings, site, sim_now)
+                    command_results = await _half_way(settings, killed, site, oscp, sim_now)
+            await oscp.finish()
             await asyncio.sleep(1.0)
             metrics = await scrape(http, monitor.url)
             evs = (await get_json(http, monitor.url + "/api/v1/evs"))["items"]
-        rows = await _count_rows(settings)
-        evse = await evse_counts(settings)
-        dead_after = await dead_letters(settings)
-        _summary(
+        ok = await _report(
+            settings,
+            oscp,
             published=published,
             metrics=metrics,
             evs=evs,
-            rows=rows,
-            dead=dead_after - dead_before,
+            dead_before=dead_before,
             killed=killed,
+            command_results=command_results,
         )
-        print_evse_summary(evse, command_results)
-        return 0 if rows["history"] > 0 and evse["meter_values"] > 0 else 1
+        return 0 if ok else 1
     finally:
+        await asyncio.gather(*(p.stop() for p in oscp.procs))
         for p in reversed(procs):
             await p.stop()
+        await oscp.close()
+
+
+async def _scrape_wrappers(
+    http: aiohttp.ClientSession, wrappers: list[Proc], published: dict[str, float]
+) -> None:
+    """What each EV wrapper still alive has published so far."""
+    for w in wrappers:
+        if w.alive:
+            published[w.name] = (await scrape(http, w.url)).get(
+                "wiseevp_ev_wrapper_published_total", published.get(w.name, 0.0)
+            )
+
+
+async def _half_way(
+    settings: ServiceSettings, victim: Proc, site: EvseSite, oscp: OscpDemo, sim_now: datetime
+) -> list[str]:
+    """Kill an EV wrapper, start the grid operator's outage, send a malformed message and
+    commands to every charge point; the commands' results."""
+    victim.kill()
+    print(f"  kill -9 {victim.name}: its EVs should turn nocomm (MQTT last will)")
+    oscp.begin_outage()
+    await send_malformed(settings)
+    print("  a faulty device sent a malformed status: it should be dead-lettered")
+    return await send_commands(settings, site, sim_now)
 
 
 async def _start(monitor: Proc, services: list[Proc], devices: list[Proc], log_dir: Path) -> None:
@@ -228,120 +251,47 @@ async def _start(monitor: Proc, services: list[Proc], devices: list[Proc], log_d
         proc.start()
 
 
-def wrapper_process(
-    fleet: Fleet, clock_env: dict[str, str], opts: argparse.Namespace, log_dir: Path
-) -> Proc:
-    env = {
-        **clock_env,
-        "WISEEVP_SOURCE": fleet.source,
-        "WISEEVP_ORGANISATION": fleet.organisation,
-        "WISEEVP_STATUS_INTERVAL_S": str(opts.interval),
-    }
-    if fleet.source == "obd":
-        inventory = log_dir / f"{fleet.organisation.lower()}-inventory.yaml"
-        with inventory.open("wb") as out:
-            subprocess.run(
-                [sys.executable, "-m", "ev_wrapper.obd_device_sim", "inventory", *_cars(fleet)],
-                stdout=out,
-                check=True,
-            )
-        env |= {
-            "WISEEVP_OBD_INVENTORY": str(inventory),
-            "WISEEVP_OBD_LISTEN_PORT": str(free_port()),
-            # poll as often (in simulated time) as the other wrappers publish
-            "WISEEVP_OBD_POLL_INTERVAL_S": str(opts.interval),
-        }
-    else:
-        env |= {
-            "WISEEVP_FLEET_SIZE": str(fleet.size),
-            "WISEEVP_FLEET_CENTRE_LON": str(fleet.lon),
-            "WISEEVP_FLEET_CENTRE_LAT": str(fleet.lat),
-        }
-    return Proc(f"ev_wrapper-{fleet.organisation.lower()}", "ev_wrapper", env, log_dir)
-
-
-def obd_devices(fleet: Fleet, wrapper: Proc, opts: argparse.Namespace, log_dir: Path) -> Proc:
-    """The cars' OBD devices, connecting to the wrapper's TCP server."""
-    return Proc(
-        f"obd-devices-{fleet.organisation.lower()}",
-        "ev_wrapper.obd_device_sim",
-        {},
-        log_dir,
-        args=[
-            "run",
-            *_cars(fleet),
-            *("--port", wrapper.env["WISEEVP_OBD_LISTEN_PORT"], "--speed", str(opts.speed)),
-        ],
-    )
-
-
-def _cars(fleet: Fleet) -> list[str]:
-    """The OBD simulator's options naming the fleet's cars (same ids as the inventory)."""
-    return [
-        *("--organisation", fleet.organisation, "--cars", str(fleet.size)),
-        *("--centre-lon", str(fleet.lon), "--centre-lat", str(fleet.lat)),
-    ]
-
-
 async def fresh_demo_database(settings: ServiceSettings) -> AnyUrl:
     """The demo's own database (``<name>_demo``), emptied, so each run's summary is its own."""
     url = AnyUrl(with_database(str(settings.postgres_url), DEMO_DATABASE))
     await ensure_database(str(url))
     conn = await asyncpg.connect(str(url))
     try:
-        await conn.execute("DROP SCHEMA IF EXISTS rt_monitor CASCADE")
-        await conn.execute("DROP SCHEMA IF EXISTS evse_wrapper CASCADE")
+        for schema in ("rt_monitor", "evse_wrapper", *OSCP_SCHEMAS):
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     finally:
         await conn.close()
     return url
 
 
-def _count_states(evs: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for ev in evs:
-        status = (ev.get("latest") or {}).get("status", "unknown")
-        counts[status] = counts.get(status, 0) + 1
-    return counts
-
-
-async def _count_rows(settings: ServiceSettings) -> dict[str, int]:
-    conn = await asyncpg.connect(str(settings.postgres_url))
-    try:
-        return {
-            "history": await conn.fetchval("SELECT count(*) FROM rt_monitor.ev_status_history"),
-            "evs": await conn.fetchval("SELECT count(*) FROM rt_monitor.ev"),
-        }
-    finally:
-        await conn.close()
-
-
-def _summary(
+async def _report(
+    settings: ServiceSettings,
+    oscp: OscpDemo,
     *,
     published: dict[str, float],
     metrics: dict[str, float],
     evs: list[dict[str, Any]],
-    rows: dict[str, int],
-    dead: int,
+    dead_before: int,
     killed: Proc | None,
-) -> None:
-    states = _count_states(evs)
-    nocomm = states.get("nocomm", 0)
-    print("\n=== wiseevp demo summary ===")
-    print(f"MQTT messages published by EV wrappers : {int(sum(published.values()))}")
-    acked = int(metrics.get("wiseevp_messages_consumed_total:ack", 0))
-    print(f"IOP messages processed by the RT monitor: {acked}")
-    print(f"dead-lettered during the demo           : {dead}")
-    print(f"EVs registered / status rows stored     : {rows['evs']} / {rows['history']}")
-    print(f"EVs online / nocomm                     : {len(evs) - nocomm} / {nocomm}")
-    if killed is not None:
-        print(f"(nocomm: the fleet of {killed.name}, killed with SIGKILL)")
-    if evs:
-        print(
-            f"the data stays in PostgreSQL (database {DEMO_DATABASE}, schema rt_monitor); to "
-            f"browse it run WISEEVP_POSTGRES_URL=postgresql://postgres@127.0.0.1/{DEMO_DATABASE} "
-            "WISEEVP_HTTP_PORT=8080 uv run python -m rt_monitor and open "
-            f"http://127.0.0.1:8080/api/v1/evs/{evs[0]['id']}/status?limit=5"
-        )
+    command_results: list[str],
+) -> bool:
+    """Print the summary; whether data flowed (EV history, meter values, grid capacities)."""
+    rows = await ev_counts(settings)
+    evse = await evse_counts(settings)
+    dead = await dead_letters(settings) - dead_before
+    grid = await collect(oscp, str(settings.postgres_url))
+    print_ev_summary(
+        DEMO_DATABASE,
+        published=published,
+        metrics=metrics,
+        evs=evs,
+        rows=rows,
+        dead=dead,
+        killed=killed,
+    )
+    print_evse_summary(evse, command_results)
+    print_oscp_summary(grid)
+    return rows["history"] > 0 and evse["meter_values"] > 0 and grid.ok
 
 
 def run(args: list[str]) -> int:

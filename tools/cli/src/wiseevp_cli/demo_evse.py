@@ -168,6 +168,27 @@ async def evse_counts(settings: ServiceSettings) -> dict[str, int]:
         await conn.close()
 
 
+async def wait_registered(settings: ServiceSettings, site: EvseSite, timeout: float = 30.0) -> int:
+    """Wait until every charge point of the site is online at the EVSE wrapper and has told
+    it what it supports (or ``timeout``); how many have."""
+    deadline = time.monotonic() + timeout
+    conn = await asyncpg.connect(str(settings.postgres_url))
+    try:
+        while True:
+            online = int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM evse_wrapper.station "
+                    "WHERE online AND feature_profiles IS NOT NULL AND id = ANY($1)",
+                    site.station_ids,
+                )
+            )
+            if online >= len(site.station_ids) or time.monotonic() > deadline:
+                return online
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 def print_evse_summary(counts: dict[str, int], command_results: list[str]) -> None:
     print(f"charge points registered / online       : {counts['stations']} / {counts['online']}")
     print(

@@ -75,13 +75,22 @@ Decimal8 = Annotated[
     Decimal,
     BeforeValidator(_no_string_numbers),
     AfterValidator(_decimal_places),
-    PlainSerializer(_as_json_number, return_type=float),
+    PlainSerializer(_as_json_number, return_type=int | float),
     WithJsonSchema({"type": "number", "description": "at most 8 decimal places"}),
 ]
 """OSCP ``decimal``: a number with at most 8 decimal places, written as a JSON number."""
 
 
+def _no_nul(value: str) -> str:
+    """A NUL character can be carried in JSON but not stored (PostgreSQL text and jsonb
+    refuse it): refused at the edge, so such a message is a 400 rather than a failure."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
 def _url(value: str) -> str:
+    _no_nul(value)
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s]", value):
         raise ValueError("must start with a protocol and '://', e.g. https://example.com/oscp")
     if value.endswith("/"):
@@ -96,4 +105,4 @@ OscpUrl = Annotated[
 ]
 """OSCP ``URL``: at most 255 characters, with a protocol, without a trailing slash."""
 
-NonEmptyString = Annotated[str, StringConstraints(min_length=1)]
+NonEmptyString = Annotated[str, StringConstraints(min_length=1), AfterValidator(_no_nul)]
