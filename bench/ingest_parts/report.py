@@ -3,48 +3,23 @@
 from __future__ import annotations
 
 import json
-import pstats
 from pathlib import Path
 
+from bench_report import cpu_rows, table
+from bench_report import print_profile as shared_print_profile
+
 from .config import Config
-from .cpu import CORES
 from .latency import LatencyResult
 from .outcome import TARGET_P99_MS, Outcome
 from .space import DATABASE, VHOST
 
 
-def _table(title: str, rows: list[tuple[str, str]]) -> None:
-    print(f"\n{title}")
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"  {key:<{width}}  {value}")
-
-
 def _cpu_rows(cpu: dict[str, float], messages: int) -> list[tuple[str, str]]:
-    wall = cpu.get("wall s", 0.0)
-    rows = []
-    for name, seconds in cpu.items():
-        if name in ("wall s", "machine busy %"):
-            continue
-        share = 100 * seconds / wall if wall else 0.0
-        rows.append(
-            (
-                f"CPU {name}",
-                f"{seconds:6.2f} s  {share:5.1f} % of a core  "
-                f"{1e6 * seconds / messages:6.0f} µs/msg",
-            )
-        )
-    rows.append((f"machine busy ({CORES} cores)", f"{cpu.get('machine busy %', 0.0):.0f} %"))
-    return rows
+    return cpu_rows(cpu, lambda s: f"{1e6 * s / messages:6.0f} µs/msg")
 
 
 def print_profile(path: Path, limit: int = 30) -> None:
-    """Hot spots of the rt_monitor process (own time, then cumulative)."""
-    stats = pstats.Stats(str(path))
-    print(f"\nrt_monitor profile ({path}), top {limit} by own time:")
-    stats.sort_stats("tottime").print_stats(limit)
-    print(f"rt_monitor profile, top {limit} by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(limit)
+    shared_print_profile(path, "rt_monitor", limit)
 
 
 def fmt(value: float | None, unit: str = "", digits: int = 0) -> str:
@@ -52,7 +27,7 @@ def fmt(value: float | None, unit: str = "", digits: int = 0) -> str:
 
 
 def _latency_table(lat: LatencyResult) -> None:
-    _table(
+    table(
         f"latency: paced at {lat.offered_rate:,.0f} msg/s (stored_at - payload timestamp)",
         [
             ("messages", f"{lat.messages:,}"),
@@ -80,7 +55,7 @@ def _latency_table(lat: LatencyResult) -> None:
 
 def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
     settings = ", ".join(f"{k}={v}" for k, v in cfg.env.items()) or "service defaults"
-    _table(
+    table(
         f"wiseevp ingestion benchmark ({cfg.mode})",
         [
             ("rt_monitor", f"python -m {cfg.monitor_module}; settings: {settings}"),
@@ -92,7 +67,7 @@ def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
     )
     if outcome.raw is not None:
         r = outcome.raw
-        _table(
+        table(
             f"raw: aio-pika → {cfg.raw_queue_type} queue → aio-pika (persistent)",
             [
                 ("messages", f"{r.messages:,}"),
@@ -108,7 +83,7 @@ def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
         )
     if outcome.e2e is not None:
         e = outcome.e2e
-        _table(
+        table(
             "e2e: MQTT QoS 1 → RabbitMQ → rt_monitor → PostgreSQL",
             [
                 ("messages", f"{e.messages:,}"),
@@ -142,5 +117,5 @@ def report(cfg: Config, outcome: Outcome, payload_bytes: int) -> None:
     if outcome.error is not None:
         verdict.append(("RUN FAILED", outcome.error.splitlines()[0]))
     if verdict:
-        _table("targets", verdict)
+        table("targets", verdict)
     print(json.dumps(summary), flush=True)

@@ -4,14 +4,13 @@ and the exit code (``main``); or, with ``RAW_CONSUMER_FLAG``, the raw phase's co
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
 import asyncpg
 
+from bench_run import cancellable, exit_code
 from wiseevp_common.topology import Queue
 
 from .config import Config, parse_args
@@ -77,19 +76,16 @@ async def run(cfg: Config, outcome: Outcome, monitor: MonitorProcess, payload: b
 
 
 async def amain(cfg: Config, outcome: Outcome, monitor: MonitorProcess, payload: bytes) -> None:
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        await run(cfg, outcome, monitor, payload)
-    finally:
+    async def stop_monitor() -> None:
         print("stopping rt_monitor ...", file=sys.stderr, flush=True)
         code = await monitor.stop()
         if code not in (None, 0):
             outcome.extra["rt_monitor_exit_code"] = code
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(delete_bench_queues(), 20)  # leave the vhost empty
+
+    # the monitor stopped, then the vhost left empty
+    await cancellable(
+        run(cfg, outcome, monitor, payload), stop_monitor, delete_bench_queues, timeout=60
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,20 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload = status_payload(f"{ORG}-00001", now_ms(), 12345)
     outcome = Outcome()
     monitor = MonitorProcess(cfg.env, module=cfg.monitor_module, profile=cfg.profile)
-    code = 0
-    try:
-        asyncio.run(amain(cfg, outcome, monitor, payload))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        outcome.error = "interrupted"
-        code = 130
-    except BenchError as exc:
-        outcome.error = str(exc)
-        code = 1
-    except Exception as exc:
-        outcome.error = f"{type(exc).__name__}: {exc}"
-        code = 1
-    finally:
-        monitor.kill()
+    code = exit_code(lambda: amain(cfg, outcome, monitor, payload), outcome, [monitor], BenchError)
     if outcome.error is not None:
         print(f"\nerror: {outcome.error}", file=sys.stderr)
         print(f"rt_monitor log: {monitor.log_path}", file=sys.stderr)

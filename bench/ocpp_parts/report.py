@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import pstats
 from pathlib import Path
 from typing import Any
 
-from proc_stats import CORES
+from bench_report import cpu_rows, table
+from bench_report import print_profile as shared_print_profile
 
 from .config import Config
 from .connections import ConnectionsResult
@@ -18,39 +18,16 @@ from .throughput import ThroughputResult
 MB = 1024 * 1024
 
 
-def _table(title: str, rows: list[tuple[str, str]]) -> None:
-    print(f"\n{title}")
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"  {key:<{width}}  {value}")
-
-
 def _cpu_rows(cpu: dict[str, float], count: int, unit: str) -> list[tuple[str, str]]:
-    wall = cpu.get("wall s", 0.0)
-    rows = []
-    for name, seconds in cpu.items():
-        if name in ("wall s", "machine busy %"):
-            continue
-        share = 100 * seconds / wall if wall else 0.0
-        per = 1e6 * seconds / count if count else 0.0
-        rows.append(
-            (f"CPU {name}", f"{seconds:6.2f} s  {share:5.1f} % of a core  {per:6.0f} µs/{unit}")
-        )
-    rows.append((f"machine busy ({CORES} cores)", f"{cpu.get('machine busy %', 0.0):.0f} %"))
-    return rows
+    return cpu_rows(cpu, lambda s: f"{1e6 * s / count if count else 0.0:6.0f} µs/{unit}")
+
+
+def print_profile(path: Path, limit: int = 30) -> None:
+    shared_print_profile(path, "evse_wrapper", limit)
 
 
 def _ms(values: dict[str, Any], *keys: str) -> str:
     return " / ".join("n/a" if values.get(k) is None else f"{values[k]:.1f}" for k in keys) + " ms"
-
-
-def print_profile(path: Path, limit: int = 30) -> None:
-    """Hot spots of the wrapper process (own time, then cumulative)."""
-    stats = pstats.Stats(str(path))
-    print(f"\nevse_wrapper profile ({path}), top {limit} by own time:")
-    stats.sort_stats("tottime").print_stats(limit)
-    print(f"evse_wrapper profile, top {limit} by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(limit)
 
 
 def _connections_table(c: ConnectionsResult) -> None:
@@ -76,7 +53,7 @@ def _connections_table(c: ConnectionsResult) -> None:
             how = " (not measured: killed at once, --stop-timeout 0)"
         rows.append(("stop (SIGTERM → exit, stations connected)", f"{c.stop_seconds:.1f} s{how}"))
     rows += _cpu_rows(c.cpu, c.booted, "station")
-    _table(f"connections: {c.server} (connect + boot, until settled)", rows)
+    table(f"connections: {c.server} (connect + boot, until settled)", rows)
 
 
 def _throughput_table(t: ThroughputResult) -> None:
@@ -110,7 +87,7 @@ def _throughput_table(t: ThroughputResult) -> None:
     rows += _cpu_rows(t.cpu, t.completed if paced else t.answered, "msg")
     how = f"paced at {t.offered_rate:,.0f} msg/s" if paced else "back to back"
     title = "latency" if paced else "throughput"
-    _table(f"{title}: {t.server} (MeterValues {how}, one CALL at a time per station)", rows)
+    table(f"{title}: {t.server} (MeterValues {how}, one CALL at a time per station)", rows)
 
 
 def _targets(cfg: Config, s: dict[str, Any], outcome: Outcome) -> list[tuple[str, str]]:
@@ -159,7 +136,7 @@ def _targets(cfg: Config, s: dict[str, Any], outcome: Outcome) -> list[tuple[str
 
 def report(cfg: Config, outcome: Outcome) -> None:
     settings = ", ".join(f"{k}={v}" for k, v in cfg.env.items()) or "service defaults"
-    _table(
+    table(
         f"wiseevp OCPP benchmark ({cfg.mode})",
         [
             ("wrapper", f"python -m evse_wrapper; settings: {settings}"),
@@ -185,5 +162,5 @@ def report(cfg: Config, outcome: Outcome) -> None:
     summary = outcome.summary(cfg)
     rows = _targets(cfg, summary, outcome)
     if rows:
-        _table("targets", rows)
+        table("targets", rows)
     print(json.dumps(summary), flush=True)

@@ -4,12 +4,11 @@ report and the exit code (``main``)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+
+from bench_run import Killable, cancellable, exit_code
 
 from .children import TAP_FLAG, Child
 from .config import BENCH_ENV, Config, parse_args
@@ -20,10 +19,6 @@ from .outcome import Outcome
 from .report import print_profile, report
 from .space_reset import delete_bench_queues, reset_database
 from .wrapper import WrapperProcess
-
-
-class Killable(Protocol):
-    def kill(self) -> None: ...
 
 
 async def run(cfg: Config, outcome: Outcome, started: list[Killable]) -> None:
@@ -58,36 +53,14 @@ async def run(cfg: Config, outcome: Outcome, started: list[Killable]) -> None:
 
 
 async def amain(cfg: Config, outcome: Outcome, started: list[Killable]) -> None:
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        await run(cfg, outcome, started)
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(delete_bench_queues(), 20)  # leave the vhost empty
+    await cancellable(run(cfg, outcome, started), delete_bench_queues)  # leave the vhost empty
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_args(argv)
     outcome = Outcome()
     started: list[Killable] = []
-    code = 0
-    try:
-        asyncio.run(amain(cfg, outcome, started))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        outcome.error = "interrupted"
-        code = 130
-    except BenchError as exc:
-        outcome.error = str(exc)
-        code = 1
-    except Exception as exc:
-        outcome.error = f"{type(exc).__name__}: {exc}"
-        code = 1
-    finally:
-        for process in started:
-            process.kill()
+    code = exit_code(lambda: amain(cfg, outcome, started), outcome, started, BenchError)
     if outcome.error is not None:
         print(f"\nerror: {outcome.error}", file=sys.stderr)
         print("service and child logs: .bench/", file=sys.stderr)

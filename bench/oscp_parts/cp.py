@@ -15,17 +15,16 @@ from collections import Counter
 from dataclasses import dataclass
 
 import aiohttp
-from prometheus_client import CollectorRegistry
 
 from ocpp_parts.errors import BenchError
 from wiseevp_cli.processes import free_port
 from wiseevp_common.clock import SystemClock
-from wiseevp_common.http import HttpServer, build_app
 from wiseevp_common.messages.oscp20 import UpdateGroupCapacityForecast
 from wiseevp_oscp.endpoints import Endpoint, Role
 from wiseevp_oscp.party import OscpParty, PartyConfig
 from wiseevp_oscp.peers import MemoryPeerStore, Peer, Peers
 from wiseevp_oscp.policy import ConfiguredPolicy
+from wiseevp_oscp.served import ServedParty
 from wiseevp_oscp.server import FollowUp, Inbound
 
 from .space import ADMIN_TOKEN, CP_ID, FP_ID, HOST
@@ -62,10 +61,7 @@ class BenchCp:
         )
         self.received: Counter[str] = Counter()
         self.offline: list[str] = []
-        self.http = HttpServer(
-            build_app(CollectorRegistry(), {}, self.party.routes()), HOST, self.port
-        )
-        self._loops: list[asyncio.Task[None]] = []
+        self.served = ServedParty(self.party, HOST, self.port)
 
     # -- party listener and handlers -------------------------------------------------------
 
@@ -82,16 +78,10 @@ class BenchCp:
     # -- life cycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.party.start()
-        await self.http.start()
-        self._loops = [asyncio.create_task(loop()) for loop in self.party.loops()]
+        await self.served.start()
 
     async def stop(self) -> None:
-        for task in self._loops:
-            task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
-        await self.http.stop()
-        await self.party.stop()
+        await self.served.stop()
 
     async def connect(self, fp_url: str, timeout: float) -> None:
         """Out of band: the gateway invites us (its operator API); then we register and the

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import pstats
 from pathlib import Path
 from typing import Any
 
-from proc_stats import CORES
+from bench_report import cpu_rows, table
+from bench_report import print_profile as shared_print_profile
 from wiseevp_common.ocpp_topology import EVSE_WRAPPER_COMMANDS
 
 from .config import TARGET_S, Config
@@ -16,11 +16,12 @@ from .outcome import Outcome, quantile
 from .space import DATABASE, VHOST
 
 
-def _table(title: str, rows: list[tuple[str, str]]) -> None:
-    print(f"\n{title}")
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"  {key:<{width}}  {value}")
+def _cpu_rows(cpu: dict[str, float], forecasts: int) -> list[tuple[str, str]]:
+    return cpu_rows(cpu, lambda s: f"{1000 * s / forecasts if forecasts else 0.0:7.1f} ms/forecast")
+
+
+def print_profile(path: Path, limit: int = 35) -> None:
+    shared_print_profile(path, "oscp_fp", limit)
 
 
 def _ms(seconds: float | None) -> str:
@@ -67,30 +68,6 @@ def _group_rows(run: GroupRun) -> list[tuple[str, str]]:
     return rows
 
 
-def _cpu_rows(cpu: dict[str, float], forecasts: int) -> list[tuple[str, str]]:
-    wall = cpu.get("wall s", 0.0)
-    rows = []
-    for name, seconds in cpu.items():
-        if name in ("wall s", "machine busy %"):
-            continue
-        share = 100 * seconds / wall if wall else 0.0
-        per = 1000 * seconds / forecasts if forecasts else 0.0
-        rows.append(
-            (f"CPU {name}", f"{seconds:6.2f} s  {share:5.1f} % of a core  {per:7.1f} ms/forecast")
-        )
-    rows.append((f"machine busy ({CORES} cores)", f"{cpu.get('machine busy %', 0.0):.0f} %"))
-    return rows
-
-
-def print_profile(path: Path, limit: int = 35) -> None:
-    """Hot spots of the gateway process (own time, then cumulative)."""
-    stats = pstats.Stats(str(path))
-    print(f"\noscp_fp profile ({path}), top {limit} by own time:")
-    stats.sort_stats("tottime").print_stats(limit)
-    print(f"oscp_fp profile, top {limit} by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(limit)
-
-
 def report(cfg: Config, outcome: Outcome) -> None:
     summary: dict[str, Any] = outcome.summary(cfg)
     print(f"\nOSCP gateway (python -m oscp_fp), {cfg.mode} run: vhost {VHOST}, database {DATABASE}")
@@ -101,20 +78,20 @@ def report(cfg: Config, outcome: Outcome) -> None:
     )
     large, small = outcome.large, outcome.small
     if large is not None and large.timings:
-        _table(
+        table(
             f"group {large.group_id}: {large.evses:,} EVSEs, {len(large.timings)} forecasts "
             "(median, p90, min-max)",
             _group_rows(large),
         )
         if large.cpu:
-            _table("CPU during those forecasts", _cpu_rows(large.cpu, len(large.timings)))
+            table("CPU during those forecasts", _cpu_rows(large.cpu, len(large.timings)))
     if small is not None and small.timings:
         rows = _group_rows(small)[:5]
         if small.cpu:
             rows += _cpu_rows(small.cpu, len(small.timings))[:1]
-        _table(f"group {small.group_id}: {small.evses:,} EVSEs (fixed costs)", rows)
+        table(f"group {small.group_id}: {small.evses:,} EVSEs (fixed costs)", rows)
     if outcome.cold:
-        _table(
+        table(
             "first forecast of each group after start-up (not measured)",
             [(t.group_id, _ms(t.total_s)) for t in outcome.cold],
         )
@@ -141,5 +118,5 @@ def report(cfg: Config, outcome: Outcome) -> None:
             ", ".join(f"{k} {v}" for k, v in sorted(outcome.cp_received.items())) or "nothing",
         ),
     ]
-    _table("figures", rows)
+    table("figures", rows)
     print(json.dumps(summary, separators=(", ", ": "), ensure_ascii=False))

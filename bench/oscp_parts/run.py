@@ -3,13 +3,12 @@ baseline, everything it started always stopped; the report and the exit code (``
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench_run import cancellable, exit_code
 from ocpp_parts.errors import BenchError
 
 from .config import BENCH_ENV, Config, parse_args
@@ -71,36 +70,14 @@ async def run(cfg: Config, outcome: Outcome, started: list[FpProcess]) -> None:
 
 
 async def amain(cfg: Config, outcome: Outcome, started: list[FpProcess]) -> None:
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        await run(cfg, outcome, started)
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(delete_bench_queues(), 20)  # leave the vhost empty
+    await cancellable(run(cfg, outcome, started), delete_bench_queues)  # leave the vhost empty
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_args(argv)
     outcome = Outcome()
     started: list[FpProcess] = []
-    code = 0
-    try:
-        asyncio.run(amain(cfg, outcome, started))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        outcome.error = "interrupted"
-        code = 130
-    except BenchError as exc:
-        outcome.error = str(exc)
-        code = 1
-    except Exception as exc:
-        outcome.error = f"{type(exc).__name__}: {exc}"
-        code = 1
-    finally:
-        for process in started:
-            process.kill()  # a last resort: stopped gracefully above unless interrupted
+    code = exit_code(lambda: amain(cfg, outcome, started), outcome, started, BenchError)
     if outcome.error is not None:
         print(f"\nerror: {outcome.error}", file=sys.stderr)
         print("service logs: .bench/", file=sys.stderr)

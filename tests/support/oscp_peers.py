@@ -9,17 +9,14 @@ start them on a ``fresh_db``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
 from wiseevp_cli.processes import free_port
 from wiseevp_common.clock import SystemClock
-from wiseevp_common.http import HttpServer, build_app
 from wiseevp_common.messages.oscp20 import RequiredBehaviour, UpdateGroupCapacityForecast
 from wiseevp_common.messages.oscp20.rules import check_forecast
 from wiseevp_oscp.admin import admin_routes
@@ -28,6 +25,7 @@ from wiseevp_oscp.errors import InvalidPayload
 from wiseevp_oscp.party import OscpParty, PartyConfig
 from wiseevp_oscp.peers import MemoryPeerStore, Peer, Peers
 from wiseevp_oscp.policy import ConfiguredPolicy
+from wiseevp_oscp.served import ServedParty
 from wiseevp_oscp.server import Inbound
 
 from .processes import ServiceProcess
@@ -269,9 +267,9 @@ class InProcessFp:
         self.forecasts: list[Inbound] = []
         self.online: list[str] = []
         self.offline: list[str] = []
-        routes = [*self.party.routes(), *admin_routes(self.party, ADMIN_TOKEN)]
-        self.http = HttpServer(build_app(CollectorRegistry(), {}, routes), "127.0.0.1", self.port)
-        self._loops: list[asyncio.Task[None]] = []
+        self.served = ServedParty(
+            self.party, "127.0.0.1", self.port, admin_routes(self.party, ADMIN_TOKEN)
+        )
 
     async def _forecast(self, inbound: Inbound) -> None:
         """Keep it; refuse (400) a forecast breaking a rule of its own, e.g. FR.01.05."""
@@ -288,16 +286,10 @@ class InProcessFp:
         self.offline.append(peer.peer_id)
 
     async def start(self) -> None:
-        await self.party.start()
-        await self.http.start()
-        self._loops = [asyncio.create_task(loop()) for loop in self.party.loops()]
+        await self.served.start()
 
     async def stop(self) -> None:
-        for task in self._loops:
-            task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
-        await self.http.stop()
-        await self.party.stop()
+        await self.served.stop()
 
     def peer(self, peer_id: str) -> Peer:
         return self.party.peers.get(peer_id)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from tests.support.json_refs import deref, resolve, walk
 from wiseevp_cli import docs
 from wiseevp_common.asyncapi import binding_matches, build_asyncapi
 from wiseevp_common.ocpp_topology import EVSE_WRAPPER_COMMANDS, OSCP_FP_PROFILE_RESULTS
@@ -48,32 +48,6 @@ COMPONENT_KEY = re.compile(r"^[\w\d.\-_]+$")
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
     return build_asyncapi()
-
-
-def walk(node: Any, path: str = "#") -> Iterator[tuple[str, Any]]:
-    yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from walk(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from walk(value, f"{path}/{i}")
-
-
-def resolve(doc: dict[str, Any], ref: str) -> Any:
-    assert ref.startswith("#/"), f"external reference {ref!r}"
-    node: Any = doc
-    for raw in ref[2:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        assert isinstance(node, dict) and part in node, f"unresolvable {ref!r}"
-        node = node[part]
-    return node
-
-
-def deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = resolve(doc, node["$ref"])
-    return node
 
 
 def operations(channel: dict[str, Any]) -> list[dict[str, Any]]:

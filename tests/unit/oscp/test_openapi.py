@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import BaseModel, ValidationError
 
+from tests.support.json_refs import deref, resolve, walk
 from wiseevp_common.messages.oscp20 import (
     AdjustGroupCapacityForecast,
     ErrorBody,
@@ -135,32 +136,6 @@ def role(request: pytest.FixtureRequest) -> Role:
 @pytest.fixture(scope="module")
 def doc(role: Role) -> dict[str, Any]:
     return build_openapi(role)
-
-
-def walk(node: Any, path: str = "#") -> Iterator[tuple[str, Any]]:
-    yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from walk(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from walk(value, f"{path}/{i}")
-
-
-def resolve(doc: dict[str, Any], ref: str) -> Any:
-    assert ref.startswith("#/"), f"external reference {ref!r}"
-    node: Any = doc
-    for raw in ref[2:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        assert isinstance(node, dict) and part in node, f"unresolvable {ref!r}"
-        node = node[part]
-    return node
-
-
-def deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = resolve(doc, node["$ref"])
-    return node
 
 
 def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -117,3 +117,32 @@ def run_main(settings_cls: type[S], build: Callable[[S], Awaitable[Service]], na
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+Migrate = Callable[[ServiceSettings], Coroutine[Any, Any, list[int] | Mapping[str, list[int]]]]
+"""Create the database if needed and apply a service's migrations: the versions applied, per
+schema when the service has several."""
+
+
+def service_cli(
+    name: str, settings_cls: type[S], build: Callable[[S], Awaitable[Service]], migrate: Migrate
+) -> None:
+    """``python -m <name> [migrate]``: run the service, or only create the database and apply
+    its pending migrations and exit (that needs only ``WISEEVP_POSTGRES_URL``)."""
+    args = sys.argv[1:]
+    if args == ["migrate"]:
+        try:
+            settings = load_settings(ServiceSettings, service_name=name)
+        except SettingsError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)  # noqa: T201 - logging is not configured yet
+            raise
+        applied: list[int] | Mapping[str, list[int]] = asyncio.run(migrate(settings))
+        per_schema = applied if isinstance(applied, Mapping) else {"": applied}
+        for schema, versions in per_schema.items():
+            where = f"{schema}: " if schema else ""
+            done = versions or "none (up to date)"
+            print(f"{name}: {where}applied migrations {done}")  # noqa: T201
+        return
+    if args:
+        raise SystemExit(f"usage: python -m {name} [migrate]")
+    run_main(settings_cls, build, name)

@@ -1,29 +1,19 @@
 """``python -m oscp_fp [migrate]`` / ``wiseevp-oscp-fp``: run the OSCP gateway.
 
-``migrate`` creates the database if needed, applies pending migrations and exits.
+``migrate`` creates the database if needed, applies pending migrations and exits (it needs
+only ``WISEEVP_POSTGRES_URL``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
-from wiseevp_common.runner import run_main
-from wiseevp_common.settings import load_settings
+from wiseevp_common.runner import service_cli
 
 from .service import build, migrate_database
 from .settings import OscpFpSettings
 
 
 def main() -> None:
-    if sys.argv[1:] == ["migrate"]:
-        settings = load_settings(OscpFpSettings, service_name="oscp_fp")
-        applied = asyncio.run(migrate_database(settings))
-        print(f"oscp_fp: applied migrations {applied or 'none (up to date)'}")  # noqa: T201
-        return
-    if sys.argv[1:]:
-        raise SystemExit("usage: python -m oscp_fp [migrate]")
-    run_main(OscpFpSettings, build, "oscp_fp")
+    service_cli("oscp_fp", OscpFpSettings, build, migrate_database)
 
 
 if __name__ == "__main__":

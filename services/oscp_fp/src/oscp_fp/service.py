@@ -15,7 +15,7 @@ from wiseevp_common.messages.oscp20 import RequiredBehaviour
 from wiseevp_common.metrics import BusMetrics
 from wiseevp_common.ocpp_topology import OSCP_FP_PROFILE_RESULTS
 from wiseevp_common.runner import Service
-from wiseevp_common.settings import SettingsError
+from wiseevp_common.settings import ServiceSettings, SettingsError
 from wiseevp_common.storage.component import PostgresPool
 from wiseevp_common.storage.migrations import migrate_database as migrate_schema
 from wiseevp_oscp.admin import admin_routes
@@ -43,10 +43,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 PEER_SCHEMA = "oscp_fp_peers"
 
 
-async def migrate_database(settings: OscpFpSettings) -> list[int]:
+async def migrate_database(settings: ServiceSettings) -> dict[str, list[int]]:
+    """Apply the peer and gateway migrations (only the database settings are needed)."""
     url = str(settings.postgres_url)
-    await migrate_schema(url, PEER_SCHEMA, PEER_MIGRATIONS)
-    return await migrate_schema(url, SCHEMA, MIGRATIONS)
+    return {
+        PEER_SCHEMA: await migrate_schema(url, PEER_SCHEMA, PEER_MIGRATIONS),
+        SCHEMA: await migrate_schema(url, SCHEMA, MIGRATIONS),
+    }
 
 
 class HttpSession:

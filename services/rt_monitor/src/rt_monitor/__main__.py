@@ -1,29 +1,19 @@
 """``python -m rt_monitor [migrate]`` / ``wiseevp-rt-monitor``: run the RT monitor.
 
-``migrate`` creates the database if needed, applies pending migrations and exits.
+``migrate`` creates the database if needed, applies pending migrations and exits (it needs
+only ``WISEEVP_POSTGRES_URL``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
-from wiseevp_common.runner import run_main
-from wiseevp_common.settings import load_settings
+from wiseevp_common.runner import service_cli
 
 from .service import build, migrate_database
 from .settings import RtMonitorSettings
 
 
 def main() -> None:
-    if sys.argv[1:] == ["migrate"]:
-        settings = load_settings(RtMonitorSettings, service_name="rt_monitor")
-        applied = asyncio.run(migrate_database(settings))
-        print(f"rt_monitor: applied migrations {applied or 'none (up to date)'}")  # noqa: T201
-        return
-    if sys.argv[1:]:
-        raise SystemExit("usage: python -m rt_monitor [migrate]")
-    run_main(RtMonitorSettings, build, "rt_monitor")
+    service_cli("rt_monitor", RtMonitorSettings, build, migrate_database)
 
 
 if __name__ == "__main__":

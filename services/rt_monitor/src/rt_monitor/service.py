@@ -11,6 +11,7 @@ from wiseevp_common.bus import Bus
 from wiseevp_common.clock import clock_from_settings
 from wiseevp_common.metrics import BusMetrics
 from wiseevp_common.runner import Service
+from wiseevp_common.settings import ServiceSettings
 from wiseevp_common.storage.component import PostgresPool
 from wiseevp_common.storage.migrations import migrate_database as migrate_service_database
 from wiseevp_common.topology import EV_TOPICS, EVSE_TOPICS, Queue
@@ -26,7 +27,7 @@ from .store import SCHEMA, Item, Store, is_transient
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def migrate_database(settings: RtMonitorSettings) -> list[int]:
+async def migrate_database(settings: ServiceSettings) -> list[int]:
     return await migrate_service_database(str(settings.postgres_url), SCHEMA, MIGRATIONS)
 
 
