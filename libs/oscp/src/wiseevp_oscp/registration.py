@@ -179,21 +179,25 @@ class Registrar:
             log.info("peer updated its registration", extra={"peer": peer.peer_id})
             return None
         if peer.registration is Registration.AWAITING_REPLY:
-            await self._complete(peer, message, chosen)
-            return None
+            return await self._complete(peer, message, chosen)
         return await self._accept(peer, message, chosen)
 
     @staticmethod
     def _adopt(peer: Peer, message: Register, chosen: VersionUrl) -> None:
         peer.token_out, peer.base_url, peer.version = message.token, chosen.base_url, chosen.version
 
-    async def _complete(self, peer: Peer, message: Register, chosen: VersionUrl) -> None:
-        """Step 3 received as initiator: the peer's token for us and the chosen version."""
+    async def _complete(self, peer: Peer, message: Register, chosen: VersionUrl) -> FollowUp:
+        """Step 3 received as initiator: the peer's token for us and the chosen version.
+        What follows registration (our handshake) waits until the 204 is sent (FR.01)."""
         self._adopt(peer, message, chosen)
         peer.registration = Registration.REGISTERED
         await self.peers.save(peer, self.clock.now())
         log.info("registered", extra={"peer": peer.peer_id, "version": chosen.version})
-        await self.on_registered(peer)
+
+        async def registered() -> None:
+            await self.on_registered(peer)
+
+        return registered
 
     async def _accept(self, peer: Peer, message: Register, chosen: VersionUrl) -> FollowUp:
         """Step 1 received: remember the peer's token and URL; reply with a fresh token."""

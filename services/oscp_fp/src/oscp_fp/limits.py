@@ -63,10 +63,17 @@ class LimitPublisher:
         if not (profiles and self.apply_profiles) or not capacity.blocks:
             return
         limits = allocate(capacity, group, self.clock.now(), self.charging, self.options)
-        sent: dict[str, str] = {}
-        payloads = [(limit.evse_id, limit.payload) for limit in limits]
-        for chunk in _chunks(payloads, PUBLISH_CONCURRENCY):
-            ids = [str(uuid.uuid4()) for _ in chunk]
+        caps = [(str(uuid.uuid4()), limit.evse_id, limit.payload) for limit in limits]
+        if forecast is not None and capacity.forecast_request_id is not None:
+            # expected before the first cap leaves: a fast station's result may come back
+            # before the last cap is published
+            self.compliance.expect(
+                capacity.group_id,
+                capacity.forecast_request_id,
+                forecast.forecasted_blocks,
+                {rid: evse_id for rid, evse_id, _ in caps},
+            )
+        for chunk in _chunks(caps, PUBLISH_CONCURRENCY):
             await asyncio.gather(
                 *(
                     self.bus.publish_raw(
@@ -74,18 +81,13 @@ class LimitPublisher:
                         json.dumps(payload, separators=(",", ":")).encode(),
                         message_id=rid,
                     )
-                    for (evse_id, payload), rid in zip(chunk, ids, strict=True)
+                    for rid, evse_id, payload in chunk
                 )
             )
-            sent.update({rid: evse_id for (evse_id, _), rid in zip(chunk, ids, strict=True)})
         log.info(
             "limits published",
-            extra={"group": capacity.group_id, "mode": capacity.mode.value, "evses": len(sent)},
+            extra={"group": capacity.group_id, "mode": capacity.mode.value, "evses": len(caps)},
         )
-        if forecast is not None and capacity.forecast_request_id is not None:
-            self.compliance.expect(
-                capacity.group_id, capacity.forecast_request_id, forecast.forecasted_blocks, sent
-            )
 
 
 X = TypeVar("X")
