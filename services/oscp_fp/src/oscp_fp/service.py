@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -50,30 +49,6 @@ async def migrate_database(settings: ServiceSettings) -> dict[str, list[int]]:
         PEER_SCHEMA: await migrate_schema(url, PEER_SCHEMA, PEER_MIGRATIONS),
         SCHEMA: await migrate_schema(url, SCHEMA, MIGRATIONS),
     }
-
-
-class HttpSession:
-    """An aiohttp client session as a runner component."""
-
-    name = "http-session"
-
-    def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-
-    def __call__(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("the HTTP session is not started")
-        return self._session
-
-    async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-
-    async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def healthy(self) -> bool:
-        return self._session is not None
 
 
 def policy_from(settings: OscpFpSettings) -> ConfiguredPolicy:
@@ -131,10 +106,9 @@ async def build(settings: OscpFpSettings) -> Service:
     )
     gateway.attach(party)
     bus.consume(OSCP_FP_PROFILE_RESULTS, compliance.handle_result)
-    session = HttpSession()
     reporter = Reporter(
         gateway,
-        RtMonitorSnapshots(settings.rt_monitor_url, session),
+        RtMonitorSnapshots(settings.rt_monitor_url, lambda: party.session),
         limits=limits,
         compliance=compliance,
         sent=sent,
@@ -153,7 +127,7 @@ async def build(settings: OscpFpSettings) -> Service:
     return Service(
         settings=settings,
         registry=registry,
-        components=[db, session, party, gateway, bus],
+        components=[db, party, gateway, bus],
         loops=[*party.loops(), gateway.follow_boundaries, compliance.run, reporter.run],
         routes=routes,
     )
